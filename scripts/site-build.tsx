@@ -1,0 +1,219 @@
+/**
+ * Build step (Node): turns content/ into finished pages, feed, sitemap and robots.txt with the
+ * site's own components. Run directly, it writes dist/site-build.json for inspection and publishing.
+ */
+import { createHash } from 'node:crypto'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { join, relative, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import matter from 'gray-matter'
+import MarkdownIt from 'markdown-it'
+import anchor from 'markdown-it-anchor'
+import type { BuiltFile, SiteBuild } from '../src/site/publish'
+import { renderFeed, renderRobots, renderSitemap } from '../src/site/render/feeds'
+import {
+  EssayPage,
+  HomePage,
+  NotFoundPage,
+  type RenderContext,
+  SectionPage,
+  StandalonePage,
+} from '../src/site/render/pages'
+import { siteCss } from '../src/site/render/styles'
+import type { LinkItem, PageKind, PageModel, SiteSettings } from '../src/site/render/types'
+
+const HTML = 'text/html; charset=utf-8'
+
+/** The result of a build: what gets published, and the page models (for checks and later steps). */
+export interface BuildResult {
+  build: SiteBuild
+  pages: PageModel[]
+  site: SiteSettings
+}
+
+/** A content file that breaks a rule; the message names the file and the field. */
+export class ContentError extends Error {}
+
+const slugify = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s-]/gu, '')
+    .trim()
+    .replace(/\s+/g, '-')
+
+function markdown() {
+  // html: false — content cannot smuggle markup; the Prose component relies on it.
+  return new MarkdownIt({ html: false, linkify: false, typographer: false }).use(anchor, {
+    level: 2,
+    slugify,
+    permalink: anchor.permalink.headerLink({ safariReaderFix: true }),
+  })
+}
+
+async function listMarkdown(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true })
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.md'))
+    .map((e) => join(e.parentPath, e.name))
+    .sort()
+}
+
+/** `back-pain/index.md` -> `/back-pain`; `back-pain/x.md` -> `/back-pain/x`; `index.md` -> `/`. */
+export function pathOf(relFile: string): string {
+  const parts = relFile.split(sep).join('/').replace(/\.md$/, '').split('/')
+  if (parts.at(-1) === 'index') parts.pop()
+  return `/${parts.join('/')}`
+}
+
+const isoDate = (v: unknown, file: string, field: string): string => {
+  const d = v instanceof Date ? v : typeof v === 'string' ? new Date(v) : undefined
+  if (!d || Number.isNaN(d.getTime()))
+    throw new ContentError(`${file}: front matter "${field}" must be a date (YYYY-MM-DD)`)
+  return d.toISOString().slice(0, 10)
+}
+
+const text = (v: unknown, file: string, field: string): string => {
+  if (typeof v !== 'string' || v.trim() === '') throw new ContentError(`${file}: front matter "${field}" is required`)
+  return v.trim()
+}
+
+function readCta(v: unknown, file: string): PageModel['cta'] {
+  if (v === undefined) return undefined
+  const o = (v ?? {}) as Record<string, unknown>
+  return {
+    text: text(o.text, file, 'cta.text'),
+    label: text(o.label, file, 'cta.label'),
+    href: text(o.href, file, 'cta.href'),
+  }
+}
+
+async function loadPage(
+  md: ReturnType<typeof markdown>,
+  contentDir: string,
+  file: string,
+  wpm: number,
+): Promise<PageModel> {
+  const rel = relative(contentDir, file)
+  const { data, content } = matter(await readFile(file, 'utf8'))
+  const path = pathOf(rel)
+  const isIndex = rel.split(sep).at(-1) === 'index.md'
+  const declared = data.type as string | undefined
+  if (declared !== undefined && declared !== 'essay' && declared !== 'page')
+    throw new ContentError(`${rel}: front matter "type" must be "essay" or "page"`)
+  const kind: PageKind = path === '/' ? 'home' : isIndex ? 'section' : (declared ?? 'essay')
+  const env = {}
+  const tokens = md.parse(content, env)
+  const toc: LinkItem[] = []
+  tokens.forEach((t, i) => {
+    if (t.type === 'heading_open' && t.tag === 'h2')
+      toc.push({ href: `#${t.attrGet('id')}`, text: tokens[i + 1]?.content ?? '' })
+  })
+  const html = md.renderer.render(tokens, md.options, env)
+  const words = content.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length
+  const title = text(data.title, rel, 'title')
+  const published = isoDate(data.published, rel, 'published')
+  return {
+    path,
+    kind,
+    title,
+    navTitle: typeof data.nav_title === 'string' ? data.nav_title : title,
+    description: text(data.description, rel, 'description'),
+    published,
+    updated: data.updated === undefined ? published : isoDate(data.updated, rel, 'updated'),
+    order: typeof data.order === 'number' ? data.order : Number.MAX_SAFE_INTEGER,
+    html,
+    toc: kind === 'essay' ? toc : [],
+    words,
+    readingMinutes: Math.max(1, Math.round(words / wpm)),
+    cta: readCta(data.cta, rel),
+    course: typeof data.course === 'string' ? data.course : undefined,
+    trail: [],
+    children: [],
+  }
+}
+
+const byOrderThenTitle = (a: PageModel, b: PageModel) => a.order - b.order || a.title.localeCompare(b.title)
+
+/** Links each page to its parent section: the nearest folder above it that has an index.md. */
+function linkTree(pages: PageModel[]): void {
+  const byPath = new Map(pages.map((p) => [p.path, p]))
+  const parentOf = (p: PageModel): PageModel | undefined => {
+    if (p.path === '/') return undefined
+    const parts = p.path.split('/').slice(1, -1)
+    for (let n = parts.length; n >= 0; n--) {
+      const found = byPath.get(`/${parts.slice(0, n).join('/')}`)
+      if (found) return found
+    }
+    return undefined
+  }
+  for (const p of pages) {
+    const parent = parentOf(p)
+    parent?.children.push(p)
+    const trail: LinkItem[] = []
+    for (let a = parent; a && a.path !== '/'; a = parentOf(a)) trail.unshift({ href: a.path, text: a.navTitle })
+    p.trail = trail
+  }
+  for (const p of pages) p.children.sort(byOrderThenTitle)
+}
+
+/** The CSP source that allows exactly this stylesheet. */
+export const styleSrcFor = (css: string) => `'sha256-${createHash('sha256').update(css).digest('base64')}'`
+
+/** Builds the whole site from a content folder. */
+export async function buildSite(contentDir: string): Promise<BuildResult> {
+  const site = JSON.parse(await readFile(join(contentDir, 'site.json'), 'utf8')) as SiteSettings
+  const md = markdown()
+  const pages = await Promise.all(
+    (await listMarkdown(contentDir)).map((f) => loadPage(md, contentDir, f, site.wordsPerMinute)),
+  )
+  const home = pages.find((p) => p.path === '/')
+  if (!home) throw new ContentError('content/index.md (the home page) is missing')
+  linkTree(pages)
+  const essays = pages
+    .filter((p) => p.kind === 'essay')
+    .sort((a, b) => b.published.localeCompare(a.published) || byOrderThenTitle(a, b))
+  const ctx: RenderContext = {
+    site,
+    css: siteCss,
+    nav: [{ href: '/', text: home.navTitle }, ...home.children.map((c) => ({ href: c.path, text: c.navTitle }))],
+    essays,
+  }
+  const component = { home: HomePage, section: SectionPage, essay: EssayPage, page: StandalonePage }
+  const files: BuiltFile[] = []
+  for (const page of pages) {
+    const Page = component[page.kind]
+    files.push({
+      path: page.path,
+      contentType: HTML,
+      body: `<!doctype html>${await (<Page ctx={ctx} page={page} />).toString()}`,
+    })
+  }
+  files.push(
+    { path: '/feed.xml', contentType: 'application/atom+xml; charset=utf-8', body: renderFeed(site, essays) },
+    { path: '/sitemap.xml', contentType: 'application/xml; charset=utf-8', body: renderSitemap(site, pages) },
+    { path: '/robots.txt', contentType: 'text/plain; charset=utf-8', body: renderRobots(site) },
+  )
+  files.sort((a, b) => a.path.localeCompare(b.path))
+  const notFound = {
+    path: '/404',
+    contentType: HTML,
+    body: `<!doctype html>${await (<NotFoundPage ctx={ctx} />).toString()}`,
+  }
+  return { build: { files, notFound, styleSrc: styleSrcFor(siteCss) }, pages, site }
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** Builds content/ and writes dist/site-build.json. */
+export async function buildToDist(contentDir = join(root, 'content')): Promise<BuildResult> {
+  const result = await buildSite(contentDir)
+  await mkdir(join(root, 'dist'), { recursive: true })
+  await writeFile(join(root, 'dist', 'site-build.json'), JSON.stringify(result.build))
+  return result
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { build } = await buildToDist()
+  const bytes = build.files.reduce((n, f) => n + Buffer.byteLength(f.body), 0)
+  console.log(`built ${build.files.length} files (${(bytes / 1024).toFixed(1)} KiB) into dist/site-build.json`)
+}

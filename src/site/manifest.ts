@@ -1,0 +1,63 @@
+/** One published file: the blob that holds it and how to serve it. */
+export interface ManifestEntry {
+  /** SHA-256 of the body, hex; the blob's key and the response's ETag. */
+  hash: string
+  contentType: string
+}
+
+/**
+ * The one key readers go through: which blob serves which path. Publishing writes every blob first,
+ * then this, so readers switch versions at once and never see half of one.
+ */
+export interface Manifest {
+  version: 1
+  /** Hash of this manifest's routes; names its archived copy. */
+  id: string
+  publishedAt: string
+  /** The manifest this one replaced, for rollback. */
+  previous?: string
+  /** CSP source for the inline stylesheet, e.g. `'sha256-…'`. */
+  styleSrc: string
+  routes: Record<string, ManifestEntry>
+  notFound: ManifestEntry
+}
+
+/** KV keys, under a versioned prefix so that a future layout can live beside this one. */
+export const keys = {
+  manifest: 'v1:manifest',
+  archivedManifest: (id: string) => `v1:manifest:${id}`,
+  blob: (hash: string) => `v1:blob:${hash}`,
+  blobPrefix: 'v1:blob:',
+} as const
+
+/** How long a blob may sit in the edge cache: blobs never change, their key is their hash. */
+const BLOB_CACHE_TTL_SECONDS = 86_400
+
+/** Reads the current manifest from KV; undefined when nothing has been published. */
+export async function readManifest(kv: KVNamespace): Promise<Manifest | undefined> {
+  return (await kv.get<Manifest>(keys.manifest, { type: 'json' })) ?? undefined
+}
+
+/** Streams one published blob out of KV; undefined if it is missing. */
+export async function readBlob(kv: KVNamespace, hash: string): Promise<ReadableStream | undefined> {
+  return (await kv.get(keys.blob(hash), { type: 'stream', cacheTtl: BLOB_CACHE_TTL_SECONDS })) ?? undefined
+}
+
+/**
+ * Keeps the manifest in the isolate for a few seconds, so a page costs one KV read (its blob),
+ * not two. Concurrent misses share one read.
+ */
+export function manifestCache(ttlMs: number, now: () => number = Date.now) {
+  let cached: { kv: KVNamespace; at: number; value: Promise<Manifest | undefined> } | undefined
+  return function getManifest(kv: KVNamespace): Promise<Manifest | undefined> {
+    const t = now()
+    if (cached && cached.kv === kv && t - cached.at < ttlMs) return cached.value
+    const value = readManifest(kv)
+    cached = { kv, at: t, value }
+    // A failed read must not be remembered: the next request tries again.
+    value.catch(() => {
+      if (cached?.value === value) cached = undefined
+    })
+    return value
+  }
+}

@@ -1,0 +1,125 @@
+import { keys, type Manifest, type ManifestEntry } from './manifest'
+
+/** One file the build produced, before it is stored. */
+export interface BuiltFile {
+  path: string
+  contentType: string
+  body: string
+}
+
+/** Everything the build produced: the routes, the 404 page, the stylesheet's CSP source. */
+export interface SiteBuild {
+  files: BuiltFile[]
+  notFound: BuiltFile
+  styleSrc: string
+}
+
+/**
+ * The few KV operations publishing needs. A Workers `KVNamespace` (local or in tests) fits through
+ * {@link kvStore}; the remote target fits through wrangler's CLI.
+ */
+export interface ContentStore {
+  get(key: string): Promise<string | null>
+  /** Every key that starts with `prefix`. */
+  listKeys(prefix: string): Promise<string[]>
+  putMany(entries: { key: string; value: string }[]): Promise<void>
+}
+
+/** What a publish did, for the person running it. */
+export interface PublishReport {
+  manifestId: string
+  uploaded: string[]
+  skipped: string[]
+  /** False when the new manifest equals the current one, so nothing was switched. */
+  switched: boolean
+}
+
+/** SHA-256 of a string, lower-case hex (Web Crypto: the same in Node and in workerd). */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** Adapts a Workers KV binding to the store publishing writes to. */
+export function kvStore(kv: KVNamespace): ContentStore {
+  return {
+    get: (key) => kv.get(key),
+    async listKeys(prefix) {
+      const names: string[] = []
+      let cursor: string | undefined
+      do {
+        const page = await kv.list({ prefix, cursor })
+        names.push(...page.keys.map((k) => k.name))
+        cursor = page.list_complete ? undefined : page.cursor
+      } while (cursor)
+      return names
+    },
+    async putMany(entries) {
+      for (const { key, value } of entries) await kv.put(key, value)
+    },
+  }
+}
+
+/**
+ * Publishes a build: uploads the blobs the store lacks, archives the new manifest, then switches
+ * the live manifest in one write. Publishing the same build twice uploads nothing.
+ */
+export async function publishSite(store: ContentStore, build: SiteBuild, now: Date): Promise<PublishReport> {
+  const entries = new Map<string, { entry: ManifestEntry; body: string }>()
+  const describe = async (f: BuiltFile) => {
+    const entry = { hash: await sha256Hex(f.body), contentType: f.contentType }
+    entries.set(entry.hash, { entry, body: f.body })
+    return entry
+  }
+  const routes: Record<string, ManifestEntry> = {}
+  for (const f of build.files) routes[f.path] = await describe(f)
+  const notFound = await describe(build.notFound)
+
+  const existing = new Set(await store.listKeys(keys.blobPrefix))
+  const uploaded: string[] = []
+  const skipped: string[] = []
+  const toPut: { key: string; value: string }[] = []
+  for (const [hash, { body }] of entries) {
+    const key = keys.blob(hash)
+    if (existing.has(key)) skipped.push(hash)
+    else {
+      uploaded.push(hash)
+      toPut.push({ key, value: body })
+    }
+  }
+  if (toPut.length > 0) await store.putMany(toPut)
+
+  const id = await sha256Hex(JSON.stringify({ routes, notFound, styleSrc: build.styleSrc }))
+  const current = await currentManifest(store)
+  if (current?.id === id) return { manifestId: id, uploaded, skipped, switched: false }
+
+  const manifest: Manifest = {
+    version: 1,
+    id,
+    publishedAt: now.toISOString(),
+    previous: current?.id,
+    styleSrc: build.styleSrc,
+    routes,
+    notFound,
+  }
+  const json = JSON.stringify(manifest)
+  // Archive first, switch last: a crash in between leaves the old version live and whole.
+  await store.putMany([{ key: keys.archivedManifest(id), value: json }])
+  await store.putMany([{ key: keys.manifest, value: json }])
+  return { manifestId: id, uploaded, skipped, switched: true }
+}
+
+/** Restores the manifest the current one replaced; undefined when there is none to go back to. */
+export async function rollbackSite(store: ContentStore): Promise<Manifest | undefined> {
+  const current = await currentManifest(store)
+  if (!current?.previous) return undefined
+  const json = await store.get(keys.archivedManifest(current.previous))
+  if (json === null) return undefined
+  await store.putMany([{ key: keys.manifest, value: json }])
+  return JSON.parse(json) as Manifest
+}
+
+async function currentManifest(store: ContentStore): Promise<Manifest | undefined> {
+  const json = await store.get(keys.manifest)
+  return json === null ? undefined : (JSON.parse(json) as Manifest)
+}

@@ -1,0 +1,81 @@
+import { raw } from 'hono/html'
+import type { Child } from 'hono/jsx'
+import { absoluteUrl, JsonLd } from './components'
+import type { LinkItem, SiteSettings } from './types'
+
+/** What the layout needs to know about the page it wraps. */
+export interface LayoutProps {
+  site: SiteSettings
+  css: string
+  nav: LinkItem[]
+  title: string
+  description: string
+  /** The canonical path; undefined for pages that have no URL of their own (404). */
+  path?: string
+  ogType?: 'website' | 'article'
+  jsonLd?: unknown[]
+  children: Child
+}
+
+/** The complete HTML document every page shares: head metadata, header, main, footer. */
+export const Layout = (p: LayoutProps) => {
+  const { site } = p
+  const url = p.path === undefined ? undefined : absoluteUrl(site, p.path)
+  const fullTitle = p.path === '/' ? site.name : `${p.title} | ${site.name}`
+  return (
+    <html lang={site.language}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{fullTitle}</title>
+        <meta name="description" content={p.description} />
+        {url ? <link rel="canonical" href={url} /> : <meta name="robots" content="noindex" />}
+        <link rel="alternate" type="application/atom+xml" title={site.name} href="/feed.xml" />
+        <meta property="og:site_name" content={site.name} />
+        <meta property="og:locale" content={site.locale} />
+        <meta property="og:type" content={p.ogType ?? 'website'} />
+        <meta property="og:title" content={p.title} />
+        <meta property="og:description" content={p.description} />
+        {url ? <meta property="og:url" content={url} /> : null}
+        <meta name="twitter:card" content="summary" />
+        <meta name="twitter:title" content={p.title} />
+        <meta name="twitter:description" content={p.description} />
+        <meta name="color-scheme" content="light dark" />
+        {/* <style> is a raw-text element: escaping would corrupt the CSS and its CSP hash. */}
+        <style>{raw(p.css)}</style>
+        {(p.jsonLd ?? []).map((data) => (
+          <JsonLd data={data} />
+        ))}
+      </head>
+      <body>
+        <a class="skip" href="#content">
+          Skip to content
+        </a>
+        <header class="site">
+          <a class="brand" href="/">
+            {site.name}
+          </a>
+          <nav class="primary" aria-label="Main">
+            <ul>
+              {p.nav.map((item) => (
+                <li>
+                  <a href={item.href} aria-current={item.href === p.path ? 'page' : undefined}>
+                    {item.text}
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        </header>
+        <main id="content">{p.children}</main>
+        <footer class="site">
+          <p>{site.disclaimer}</p>
+          <p>
+            <a href="/feed.xml">Subscribe to the feed</a> · <a href="/sitemap.xml">Sitemap</a>
+          </p>
+          <p>{site.postalAddress}</p>
+        </footer>
+      </body>
+    </html>
+  )
+}

@@ -1,0 +1,158 @@
+import type { Child } from 'hono/jsx'
+import { absoluteUrl, Breadcrumb, Dateline, PageList, Prose, Toc } from './components'
+import { Layout } from './layout'
+import type { LinkItem, PageModel, SiteSettings } from './types'
+
+/** What every page renderer gets: the page, the site, the shared chrome. */
+export interface RenderContext {
+  site: SiteSettings
+  css: string
+  nav: LinkItem[]
+  /** All essays of the site, newest first (for the home page). */
+  essays: PageModel[]
+}
+
+const breadcrumbLd = (site: SiteSettings, page: PageModel) => ({
+  '@context': 'https://schema.org',
+  '@type': 'BreadcrumbList',
+  itemListElement: [...page.trail, { href: page.path, text: page.navTitle }].map((item, i) => ({
+    '@type': 'ListItem',
+    position: i + 1,
+    name: item.text,
+    item: absoluteUrl(site, item.href),
+  })),
+})
+
+const articleLd = (site: SiteSettings, page: PageModel) => ({
+  '@context': 'https://schema.org',
+  '@type': 'Article',
+  headline: page.title,
+  description: page.description,
+  datePublished: page.published,
+  dateModified: page.updated,
+  wordCount: page.words,
+  inLanguage: site.language,
+  mainEntityOfPage: absoluteUrl(site, page.path),
+  author: { '@type': 'Organization', name: site.author },
+  publisher: { '@type': 'Organization', name: site.name, url: site.baseUrl },
+})
+
+const shell = (ctx: RenderContext, page: PageModel, children: Child, jsonLd: unknown[] = []) => (
+  <Layout
+    site={ctx.site}
+    css={ctx.css}
+    nav={ctx.nav}
+    title={page.title}
+    description={page.description}
+    path={page.path}
+    ogType={page.kind === 'essay' ? 'article' : 'website'}
+    jsonLd={page.trail.length > 0 ? [...jsonLd, breadcrumbLd(ctx.site, page)] : jsonLd}
+  >
+    {page.trail.length > 0 ? <Breadcrumb trail={page.trail} current={page.navTitle} /> : null}
+    {children}
+  </Layout>
+)
+
+/** An essay: title, dateline with reading time, contents, body, call to action. */
+export const EssayPage = ({ ctx, page }: { ctx: RenderContext; page: PageModel }) =>
+  shell(
+    ctx,
+    page,
+    <article>
+      <h1>{page.title}</h1>
+      <Dateline page={page} extra={` · ${page.readingMinutes} min read`} />
+      <Toc items={page.toc} />
+      <Prose html={page.html} />
+      {page.cta ? (
+        <aside class="cta" aria-label="Next step">
+          <p>{page.cta.text}</p>
+          <p>
+            <a href={page.cta.href}>{page.cta.label}</a>
+          </p>
+        </aside>
+      ) : null}
+    </article>,
+    [articleLd(ctx.site, page)],
+  )
+
+/** A section: its introduction, then its pages and sub-sections. */
+export const SectionPage = ({ ctx, page }: { ctx: RenderContext; page: PageModel }) =>
+  shell(
+    ctx,
+    page,
+    <>
+      <h1>{page.title}</h1>
+      <p class="lede">{page.description}</p>
+      <Prose html={page.html} />
+      <h2>In this section</h2>
+      <PageList pages={page.children} />
+    </>,
+  )
+
+/** The home page: welcome text, the top sections, the latest essays. */
+export const HomePage = ({ ctx, page }: { ctx: RenderContext; page: PageModel }) =>
+  shell(
+    ctx,
+    page,
+    <>
+      <h1>{page.title}</h1>
+      <Prose html={page.html} />
+      <h2>Sections</h2>
+      <PageList pages={page.children.filter((c) => c.kind === 'section')} />
+      <h2>Latest essays</h2>
+      <PageList pages={ctx.essays.slice(0, 10)} />
+    </>,
+  )
+
+/** Lessons of a course: the opening of each essay in it, then each of its headed parts. */
+export const courseLessons = (ctx: RenderContext, course: string): LinkItem[] =>
+  ctx.essays
+    .filter((e) => e.course === course)
+    .flatMap((e) => [
+      { href: e.path, text: e.title },
+      ...e.toc.map((t) => ({ href: `${e.path}${t.href}`, text: t.text })),
+    ])
+
+/** A standalone page (the program page): body, and the course's lessons when it has one. */
+export const StandalonePage = ({ ctx, page }: { ctx: RenderContext; page: PageModel }) => {
+  const lessons = page.course ? courseLessons(ctx, page.course) : []
+  return shell(
+    ctx,
+    page,
+    <article>
+      <h1>{page.title}</h1>
+      <p class="lede">{page.description}</p>
+      <Prose html={page.html} />
+      {lessons.length > 0 ? (
+        <section aria-labelledby="lessons-title">
+          <h2 id="lessons-title">The lessons</h2>
+          <ol>
+            {lessons.map((l) => (
+              <li>
+                <a href={l.href}>{l.text}</a>
+              </li>
+            ))}
+          </ol>
+        </section>
+      ) : null}
+    </article>,
+  )
+}
+
+/** The page served with status 404. */
+export const NotFoundPage = ({ ctx }: { ctx: RenderContext }) => (
+  <Layout site={ctx.site} css={ctx.css} nav={ctx.nav} title="Page not found" description="This page does not exist.">
+    <h1>Page not found</h1>
+    <p>There is no page at this address. It may have moved, or the link may be mistyped.</p>
+    <p>
+      Try the <a href="/">home page</a>, or one of these sections:
+    </p>
+    <ul>
+      {ctx.nav.map((n) => (
+        <li>
+          <a href={n.href}>{n.text}</a>
+        </li>
+      ))}
+    </ul>
+  </Layout>
+)

@@ -1,0 +1,39 @@
+/**
+ * The site's one stylesheet, inlined into every page so that reading needs no second request.
+ * Its SHA-256 goes into the Content-Security-Policy, so no other inline style can run.
+ */
+export const siteCss = `
+:root{color-scheme:light dark;--fg:#1d1d1f;--muted:#55555c;--bg:#fdfcfa;--accent:#0b5cad;--rule:#dedbd4;--panel:#f3f0ea;--max:42rem}
+@media (prefers-color-scheme:dark){:root{--fg:#ecebe8;--muted:#b4b2ad;--bg:#17181a;--accent:#8ab8ff;--rule:#3a3b3e;--panel:#222326}}
+*,*::before,*::after{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{margin:0;background:var(--bg);color:var(--fg);font:1.125rem/1.65 Charter,"Bitstream Charter","Sitka Text",Cambria,Georgia,serif}
+a{color:var(--accent);text-underline-offset:.15em}
+a:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:var(--bg);padding:.5rem;z-index:1}
+header.site,main,footer.site{max-width:var(--max);margin:0 auto;padding:0 1.25rem}
+header.site{display:flex;flex-wrap:wrap;gap:.25rem 1.5rem;align-items:baseline;justify-content:space-between;padding-top:1rem;padding-bottom:1rem;border-bottom:1px solid var(--rule);font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+.brand{font-weight:700;text-decoration:none;color:var(--fg)}
+nav.primary ul{display:flex;flex-wrap:wrap;gap:1rem;list-style:none;margin:0;padding:0;font-size:1rem}
+nav.primary a{display:inline-block;padding:.5rem 0}
+.crumbs ol{display:flex;flex-wrap:wrap;list-style:none;margin:1.25rem 0 0;padding:0;font:.95rem/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--muted)}
+.crumbs li+li::before{content:">";padding:0 .5rem}
+.crumbs a{display:inline-block;padding:.25rem 0}
+h1,h2,h3{line-height:1.25;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+h1{font-size:clamp(1.8rem,5vw,2.4rem);margin:1rem 0 .5rem}
+h2{font-size:1.45rem;margin:2.25rem 0 .5rem}
+h2 a{color:inherit;text-decoration:none}h2 a:hover{text-decoration:underline}
+.meta{color:var(--muted);font-size:.95rem;margin:0 0 1.5rem}
+.lede{font-size:1.2rem;color:var(--muted)}
+.toc{background:var(--panel);border-radius:.5rem;padding:.75rem 1.25rem;margin:1.5rem 0}
+.toc h2{font-size:1rem;margin:.25rem 0}.toc ol{margin:.25rem 0;padding-left:1.25rem}
+.toc li{padding:.2rem 0}
+.cards{list-style:none;padding:0}.cards li{border-top:1px solid var(--rule);padding:1rem 0}
+.cards h3{margin:0 0 .25rem;font-size:1.2rem}.cards p{margin:.25rem 0}
+.cta{border:2px solid var(--accent);border-radius:.5rem;padding:1rem 1.25rem;margin:2.5rem 0}
+.cta p{margin:.25rem 0}.cta a{font-weight:700}
+footer.site{border-top:1px solid var(--rule);margin-top:3rem;padding-top:1rem;padding-bottom:2rem;color:var(--muted);font-size:.9rem}
+@media print{header.site nav,.skip,.toc,.cta{display:none}body{background:#fff;color:#000;font-size:12pt}a{color:#000}main a[href^="http"]::after{content:" (" attr(href) ")"}h2{break-after:avoid}p{orphans:3;widows:3}}
+`
+  .trim()
+  .replace(/\n/g, '')

@@ -1,0 +1,51 @@
+/** Site-wide settings, read from content/site.json at build time. */
+export interface SiteSettings {
+  name: string
+  baseUrl: string
+  description: string
+  language: string
+  locale: string
+  author: string
+  disclaimer: string
+  postalAddress: string
+  wordsPerMinute: number
+}
+
+/** What kind of page a content file becomes; index.md files are sections (the root one is home). */
+export type PageKind = 'home' | 'section' | 'essay' | 'page'
+
+/** One link in a list, a breadcrumb or a table of contents. */
+export interface LinkItem {
+  href: string
+  text: string
+}
+
+/** A call to action at the end of an essay. */
+export interface CallToAction {
+  text: string
+  label: string
+  href: string
+}
+
+/** Everything a component needs to render one page; built from a content file, never from storage. */
+export interface PageModel {
+  path: string
+  kind: PageKind
+  title: string
+  navTitle: string
+  description: string
+  published: string
+  updated: string
+  order: number
+  /** Body HTML rendered from our own Markdown at build time. */
+  html: string
+  toc: LinkItem[]
+  words: number
+  readingMinutes: number
+  cta?: CallToAction
+  course?: string
+  /** Ancestors from the top section down, excluding home and the page itself. */
+  trail: LinkItem[]
+  /** Direct children (pages and sub-sections), in display order. */
+  children: PageModel[]
+}
