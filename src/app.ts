@@ -10,7 +10,7 @@ export type AppOptions = SiteOptions
  * The Worker's HTTP side: security headers on everything, one error handler, then the feature
  * routes (the readers' site catches every path not taken before it).
  */
-export function createApp(options: AppOptions = { manifestTtlMs: 5_000 }) {
+export function createApp(options: AppOptions = { manifestTtlMs: 5_000, blobCacheBytes: 8 << 20 }) {
   const app = new Hono<{ Bindings: Env }>()
   app.use(securityHeaders())
   app.onError((err, c) => {

@@ -7,7 +7,7 @@ export const publish = (build: SiteBuild, at = new Date('2026-11-25T12:00:00Z'),
   publishSite(kvStore(kv), build, at)
 
 /** An app that rereads the manifest on every request, so a test sees each publish at once. */
-export const freshApp = () => createApp({ manifestTtlMs: 0 })
+export const freshApp = () => createApp({ manifestTtlMs: 0, blobCacheBytes: 1 << 20 })
 
 /** Requests a path from a fresh app against the test env (or another one). */
 export const get = (path: string, init: RequestInit = {}, bindings: Env = env) =>

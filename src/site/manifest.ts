@@ -38,9 +38,37 @@ export async function readManifest(kv: KVNamespace): Promise<Manifest | undefine
   return (await kv.get<Manifest>(keys.manifest, { type: 'json' })) ?? undefined
 }
 
-/** Streams one published blob out of KV; undefined if it is missing. */
-export async function readBlob(kv: KVNamespace, hash: string): Promise<ReadableStream | undefined> {
-  return (await kv.get(keys.blob(hash), { type: 'stream', cacheTtl: BLOB_CACHE_TTL_SECONDS })) ?? undefined
+/** Reads one published blob out of KV; undefined if it is missing. */
+export async function readBlob(kv: KVNamespace, hash: string): Promise<ArrayBuffer | undefined> {
+  return (await kv.get(keys.blob(hash), { type: 'arrayBuffer', cacheTtl: BLOB_CACHE_TTL_SECONDS })) ?? undefined
+}
+
+/**
+ * Keeps the most recently served blobs in the isolate, up to `maxBytes`. Blobs are immutable
+ * (their key is their hash), so a hit can never be stale: a hot page costs no KV read at all.
+ */
+export function blobCache(maxBytes: number) {
+  const entries = new Map<string, ArrayBuffer>()
+  let bytes = 0
+  return async function getBlob(kv: KVNamespace, hash: string): Promise<ArrayBuffer | undefined> {
+    const hit = entries.get(hash)
+    if (hit) {
+      // Map keeps insertion order: re-inserting marks the entry most recently used.
+      entries.delete(hash)
+      entries.set(hash, hit)
+      return hit
+    }
+    const body = await readBlob(kv, hash)
+    if (!body || body.byteLength > maxBytes) return body
+    entries.set(hash, body)
+    bytes += body.byteLength
+    for (const [oldest, old] of entries) {
+      if (bytes <= maxBytes) break
+      entries.delete(oldest)
+      bytes -= old.byteLength
+    }
+    return body
+  }
 }
 
 /**

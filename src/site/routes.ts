@@ -2,12 +2,14 @@ import { Hono } from 'hono'
 import { etag } from 'hono/etag'
 import { HTTPException } from 'hono/http-exception'
 import { pageCsp } from '../lib/security'
-import { type Manifest, type ManifestEntry, manifestCache, readBlob } from './manifest'
+import { blobCache, type Manifest, type ManifestEntry, manifestCache } from './manifest'
 
 /** Options of the reader-facing routes. */
 export interface SiteOptions {
   /** How long a manifest read is reused by this isolate. */
   manifestTtlMs: number
+  /** How many bytes of published blobs this isolate keeps in memory. */
+  blobCacheBytes: number
 }
 
 const PAGE_CACHE = 'public, max-age=300, stale-while-revalidate=86400'
@@ -38,6 +40,7 @@ const unavailable = (why: string, cause?: unknown) =>
  */
 export function siteRoutes(options: SiteOptions) {
   const getManifest = manifestCache(options.manifestTtlMs)
+  const getBlob = blobCache(options.blobCacheBytes)
   const app = new Hono<{ Bindings: Env }>()
 
   const loadManifest = async (kv: KVNamespace): Promise<Manifest> => {
@@ -52,9 +55,9 @@ export function siteRoutes(options: SiteOptions) {
   }
 
   const serve = async (kv: KVNamespace, manifest: Manifest, entry: ManifestEntry, status: 200 | 404) => {
-    let body: ReadableStream | undefined
+    let body: ArrayBuffer | undefined
     try {
-      body = await readBlob(kv, entry.hash)
+      body = await getBlob(kv, entry.hash)
     } catch (err) {
       throw unavailable('storage', err)
     }
