@@ -21,8 +21,11 @@ import {
 } from '../src/site/render/pages'
 import { siteCss } from '../src/site/render/styles'
 import type { LinkItem, PageKind, PageModel, SiteSettings } from '../src/site/render/types'
+import { timezoneScript } from '../src/subscribers/render/signup-form'
+import { buildEmails } from './email-build'
 
 const HTML = 'text/html; charset=utf-8'
+const root = fileURLToPath(new URL('..', import.meta.url))
 
 /** The result of a build: what gets published, and the page models (for checks and later steps). */
 export interface BuildResult {
@@ -156,11 +159,11 @@ function linkTree(pages: PageModel[]): void {
   for (const p of pages) p.children.sort(byOrderThenTitle)
 }
 
-/** The CSP source that allows exactly this stylesheet. */
-export const styleSrcFor = (css: string) => `'sha256-${createHash('sha256').update(css).digest('base64')}'`
+/** The CSP source that allows exactly this inline stylesheet or script. */
+export const hashSource = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`
 
-/** Builds the whole site from a content folder. */
-export async function buildSite(contentDir: string): Promise<BuildResult> {
+/** Builds the whole site from a content folder (and the emails from the folder beside it). */
+export async function buildSite(contentDir: string, emailsDir = join(root, 'emails')): Promise<BuildResult> {
   const site = JSON.parse(await readFile(join(contentDir, 'site.json'), 'utf8')) as SiteSettings
   const md = markdown()
   const pages = await Promise.all(
@@ -199,10 +202,16 @@ export async function buildSite(contentDir: string): Promise<BuildResult> {
     contentType: HTML,
     body: `<!doctype html>${await (<NotFoundPage ctx={ctx} />).toString()}`,
   }
-  return { build: { files, notFound, styleSrc: styleSrcFor(siteCss) }, pages, site }
+  const build: SiteBuild = {
+    files,
+    notFound,
+    emails: await buildEmails(emailsDir, site),
+    settings: { ...site, nav: ctx.nav },
+    styleSrc: hashSource(siteCss),
+    scriptSrc: hashSource(timezoneScript),
+  }
+  return { build, pages, site }
 }
-
-const root = fileURLToPath(new URL('..', import.meta.url))
 
 /** Builds content/ and writes dist/site-build.json. */
 export async function buildToDist(contentDir = join(root, 'content')): Promise<BuildResult> {

@@ -1,8 +1,13 @@
 /**
- * `npm start`: builds the content, publishes it to the local KV, and serves the Worker on
- * 127.0.0.1 (PORT, default 8787) with wrangler dev, offline: no account, no network.
+ * `npm start`: prepares a local run and serves it. Creates .dev.vars with a random signing key the
+ * first time (never overwriting it), applies the D1 migrations to the local database, builds the
+ * content and emails, publishes them to the local KV, and runs wrangler dev on 127.0.0.1 (PORT,
+ * default 8787) offline: no account, no network. Without RESEND_API_KEY, mail goes to /dev/outbox.
  */
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { publishSite } from '../src/site/publish'
 import { offlineEnv, openStore } from './publish'
@@ -10,7 +15,31 @@ import { buildToDist } from './site-build'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const port = process.env.PORT ?? '8787'
+const origin = `http://127.0.0.1:${port}`
+const env = { ...process.env, ...offlineEnv }
 
+/** Local secrets: created once; a developer's own values (e.g. RESEND_API_KEY) stay. */
+export function ensureDevVars(path = join(root, '.dev.vars')): boolean {
+  if (existsSync(path)) return false
+  writeFileSync(
+    path,
+    [
+      '# Local secrets for `npm start` (created once, never overwritten; not committed). See .dev.vars.example.',
+      `SIGNING_KEY=${randomBytes(32).toString('base64url')}`,
+      '# RESEND_API_KEY=re_...   # set to send real email through Resend instead of the local outbox',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  )
+  return true
+}
+
+if (ensureDevVars()) console.log('created .dev.vars with a random SIGNING_KEY')
+execFileSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local'], {
+  cwd: root,
+  env: { ...env, CI: 'true' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+})
 const { build } = await buildToDist()
 const { store, close } = await openStore(false)
 try {
@@ -22,11 +51,22 @@ try {
   await close()
 }
 
-const child = spawn('npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', port], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, ...offlineEnv },
-})
+const child = spawn(
+  'npx',
+  [
+    'wrangler',
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    port,
+    '--var',
+    'ENVIRONMENT:local',
+    '--var',
+    `PUBLIC_URL:${origin}`,
+  ],
+  { cwd: root, stdio: 'inherit', env },
+)
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal))
 child.on('exit', (code) => process.exit(code ?? 0))
-console.log(`\nReading at http://127.0.0.1:${port}/back-pain/back-exercises/spine-exercises\n`)
+console.log(`\nReading at ${origin}/back-pain/back-exercises/spine-exercises — emails land in ${origin}/dev/outbox\n`)

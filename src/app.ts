@@ -1,16 +1,21 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { securityHeaders } from './lib/security'
-import { type SiteOptions, siteRoutes } from './site/routes'
+import { outboxRoutes } from './mail/outbox-routes'
+import { type ContentOptions, siteContent } from './site/content'
+import { siteRoutes } from './site/routes'
+import { linkRoutes } from './subscribers/link-routes'
+import { signupRoutes } from './subscribers/signup-routes'
 
 /** Settings of one app instance; tests make their own with a shorter manifest cache. */
-export type AppOptions = SiteOptions
+export type AppOptions = ContentOptions
 
 /**
  * The Worker's HTTP side: security headers on everything, one error handler, then the feature
- * routes (the readers' site catches every path not taken before it).
+ * routes; the readers' site comes last and catches every path not taken before it.
  */
 export function createApp(options: AppOptions = { manifestTtlMs: 5_000, blobCacheBytes: 8 << 20 }) {
+  const content = siteContent(options)
   const app = new Hono<{ Bindings: Env }>()
   app.use(securityHeaders())
   app.onError((err, c) => {
@@ -22,6 +27,9 @@ export function createApp(options: AppOptions = { manifestTtlMs: 5_000, blobCach
     console.error(`${c.req.method} ${c.req.path}: unhandled`, err)
     return c.text('Something went wrong on our side. Please try again.\n', 500)
   })
-  app.route('/', siteRoutes(options))
+  app.route('/', signupRoutes(content))
+  app.route('/', linkRoutes(content))
+  app.route('/', outboxRoutes(content))
+  app.route('/', siteRoutes(content))
   return app
 }

@@ -1,7 +1,2 @@
 /// <reference types="vite/client" />
-// `?raw` imports (vite/client) and the type of `exports` from cloudflare:workers in tests.
-declare namespace Cloudflare {
-  interface GlobalProps {
-    mainModule: typeof import('../src/index')
-  }
-}
+// `?raw` imports (vite/client) in tests.

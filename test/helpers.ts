@@ -58,3 +58,69 @@ export const fold = (s: string) =>
     .replace(/&amp;/g, '&')
     .replace(/[\s\u00a0]+/g, ' ')
     .trim()
+
+/** The consent wording the program's form shows, from the published build. */
+export const consentText = (build: SiteBuild) => build.settings.courses['cure-back-pain-program']?.consent ?? ''
+
+let ipCounter = 0
+/** A client IP of its own for each signup, so the per-IP rate limit only bites where a test wants it. */
+export const nextIp = () => {
+  ipCounter += 1
+  return `198.51.${Math.floor(ipCounter / 250) % 250}.${(ipCounter % 250) + 1}`
+}
+
+/** Options of one signup request. */
+export interface SignupOptions {
+  json?: boolean
+  ip?: string
+  headers?: Record<string, string>
+  bindings?: Env
+}
+
+/** Posts a signup as a browser form (default) or as JSON, from its own client IP. */
+export async function signup(fields: Record<string, unknown>, o: SignupOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { 'CF-Connecting-IP': o.ip ?? nextIp(), ...o.headers }
+  let body: string
+  if (o.json) {
+    headers['Content-Type'] = 'application/json'
+    body = JSON.stringify(fields)
+  } else {
+    headers['Content-Type'] = 'application/x-www-form-urlencoded'
+    body = new URLSearchParams(fields as Record<string, string>).toString()
+  }
+  return get('/api/subscribe', { method: 'POST', headers, body, redirect: 'manual' }, o.bindings)
+}
+
+/** An email as /dev/outbox.json lists it. */
+export interface OutboxItem {
+  id: string
+  to: string
+  subject: string
+  headers: Record<string, string>
+  html: string
+  text: string
+}
+
+/** What the local outbox holds, read the way a developer would: GET /dev/outbox.json. */
+export async function outbox(): Promise<OutboxItem[]> {
+  const res = await get('/dev/outbox.json')
+  if (res.status !== 200) throw new Error(`/dev/outbox.json answered ${res.status}`)
+  return ((await res.json()) as { emails: OutboxItem[] }).emails
+}
+
+/** The path of the first link of a kind (confirm, unsubscribe, preferences) in an email's text. */
+export function linkIn(email: { text: string }, kind: 'confirm' | 'unsubscribe' | 'preferences'): string {
+  const match = new RegExp(`https?://[^/\\s]+(/${kind}/[A-Za-z0-9_.-]+)`).exec(email.text)
+  if (!match?.[1]) throw new Error(`no ${kind} link in: ${email.text}`)
+  return match[1]
+}
+
+/** A subscriber row straight from D1, by address. */
+export const subscriberByEmail = (email: string) =>
+  env.DB.prepare('SELECT * FROM subscribers WHERE email_normalized = ?')
+    .bind(email.trim().toLowerCase())
+    .first<Record<string, unknown> & { id: string; status: string }>()
+
+/** How many subscriber rows exist. */
+export const subscriberCount = async () =>
+  (await env.DB.prepare('SELECT count(*) AS n FROM subscribers').first<{ n: number }>())?.n ?? 0

@@ -23,12 +23,14 @@ afterEach(() => reset())
 describe('publishing the site', () => {
   it('uploads every blob the first time and nothing the second time', async () => {
     const build = inject('siteBuild')
+    // Pages, the 404 page, and each email's HTML and text parts.
+    const blobs = build.files.length + 1 + 2 * Object.keys(build.emails).length
     const first = await publish(build)
-    expect(first.uploaded).toHaveLength(build.files.length + 1)
+    expect(first.uploaded).toHaveLength(blobs)
     expect(first.switched).toBe(true)
     const second = await publish(build, new Date('2026-11-26T12:00:00Z'))
     expect(second.uploaded).toEqual([])
-    expect(second.skipped).toHaveLength(build.files.length + 1)
+    expect(second.skipped).toHaveLength(blobs)
     expect(second.switched).toBe(false)
     expect(second.manifestId).toBe(first.manifestId)
   })

@@ -8,8 +8,9 @@ import { secureHeaders } from 'hono/secure-headers'
 export const BASE_CSP =
   "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; img-src 'self'"
 
-/** The policy for a published page: the base policy plus exactly its inline stylesheet. */
-export const pageCsp = (styleSrc: string) => `${BASE_CSP}; style-src ${styleSrc}`
+/** The policy for a page: the base policy plus exactly its inline stylesheet and scripts. */
+export const pageCsp = (styleSrc: string, scriptSrc?: string) =>
+  `${BASE_CSP}; style-src ${styleSrc}${scriptSrc ? `; script-src ${scriptSrc}` : ''}`
 
 /**
  * Security headers on every response (hono/secure-headers: HSTS, nosniff, Referrer-Policy, …) and

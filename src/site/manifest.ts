@@ -1,3 +1,17 @@
+import type { LinkItem, SiteSettings } from './render/types'
+
+/** The site's settings as the Worker reads them: content/site.json plus the navigation. */
+export interface PublishedSettings extends SiteSettings {
+  nav: LinkItem[]
+}
+
+/** A compiled email in the manifest: its subject inline, its two parts as blobs. */
+export interface ManifestEmail {
+  subject: string
+  html: ManifestEntry
+  text: ManifestEntry
+}
+
 /** One published file: the blob that holds it and how to serve it. */
 export interface ManifestEntry {
   /** SHA-256 of the body, hex; the blob's key and the response's ETag. */
@@ -18,8 +32,12 @@ export interface Manifest {
   previous?: string
   /** CSP source for the inline stylesheet, e.g. `'sha256-…'`. */
   styleSrc: string
+  /** CSP source for the inline scripts pages may carry (the signup form's time zone). */
+  scriptSrc: string
   routes: Record<string, ManifestEntry>
   notFound: ManifestEntry
+  emails: Record<string, ManifestEmail>
+  settings: PublishedSettings
 }
 
 /** KV keys, under a versioned prefix so that a future layout can live beside this one. */

@@ -1,4 +1,5 @@
-import { keys, type Manifest, type ManifestEntry } from './manifest'
+import type { EmailTemplate } from '../mail/fill'
+import { keys, type Manifest, type ManifestEmail, type ManifestEntry, type PublishedSettings } from './manifest'
 
 /** One file the build produced, before it is stored. */
 export interface BuiltFile {
@@ -7,11 +8,14 @@ export interface BuiltFile {
   body: string
 }
 
-/** Everything the build produced: the routes, the 404 page, the stylesheet's CSP source. */
+/** Everything the build produced: the routes, the 404 page, the emails, the settings. */
 export interface SiteBuild {
   files: BuiltFile[]
   notFound: BuiltFile
+  emails: Record<string, EmailTemplate>
+  settings: PublishedSettings
   styleSrc: string
+  scriptSrc: string
 }
 
 /**
@@ -74,6 +78,14 @@ export async function publishSite(store: ContentStore, build: SiteBuild, now: Da
   const routes: Record<string, ManifestEntry> = {}
   for (const f of build.files) routes[f.path] = await describe(f)
   const notFound = await describe(build.notFound)
+  const emails: Record<string, ManifestEmail> = {}
+  for (const [name, e] of Object.entries(build.emails)) {
+    emails[name] = {
+      subject: e.subject,
+      html: await describe({ path: `email:${name}.html`, contentType: 'text/html; charset=utf-8', body: e.html }),
+      text: await describe({ path: `email:${name}.txt`, contentType: 'text/plain; charset=utf-8', body: e.text }),
+    }
+  }
 
   const existing = new Set(await store.listKeys(keys.blobPrefix))
   const uploaded: string[] = []
@@ -89,7 +101,8 @@ export async function publishSite(store: ContentStore, build: SiteBuild, now: Da
   }
   if (toPut.length > 0) await store.putMany(toPut)
 
-  const id = await sha256Hex(JSON.stringify({ routes, notFound, styleSrc: build.styleSrc }))
+  const { styleSrc, scriptSrc, settings } = build
+  const id = await sha256Hex(JSON.stringify({ routes, notFound, emails, settings, styleSrc, scriptSrc }))
   const current = await currentManifest(store)
   if (current?.id === id) return { manifestId: id, uploaded, skipped, switched: false }
 
@@ -98,9 +111,12 @@ export async function publishSite(store: ContentStore, build: SiteBuild, now: Da
     id,
     publishedAt: now.toISOString(),
     previous: current?.id,
-    styleSrc: build.styleSrc,
+    styleSrc,
+    scriptSrc,
     routes,
     notFound,
+    emails,
+    settings,
   }
   const json = JSON.stringify(manifest)
   // Archive first, switch last: a crash in between leaves the old version live and whole.

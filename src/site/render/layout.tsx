@@ -14,6 +14,8 @@ export interface LayoutProps {
   path?: string
   ogType?: 'website' | 'article'
   jsonLd?: unknown[]
+  /** Inline scripts, allowed by hash in the CSP; pages without forms have none. */
+  scripts?: string[]
   children: Child
 }
 
@@ -75,6 +77,9 @@ export const Layout = (p: LayoutProps) => {
           </p>
           <p>{site.postalAddress}</p>
         </footer>
+        {(p.scripts ?? []).map((s) => (
+          <script>{raw(s)}</script>
+        ))}
       </body>
     </html>
   )

@@ -1,4 +1,5 @@
 import type { Child } from 'hono/jsx'
+import { SignupForm, timezoneScript } from '../../subscribers/render/signup-form'
 import { absoluteUrl, Breadcrumb, Dateline, PageList, Prose, Toc } from './components'
 import { Layout } from './layout'
 import type { LinkItem, PageModel, SiteSettings } from './types'
@@ -37,8 +38,16 @@ const articleLd = (site: SiteSettings, page: PageModel) => ({
   publisher: { '@type': 'Organization', name: site.name, url: site.baseUrl },
 })
 
+/** The signup form of the page's course, if it belongs to one. */
+const courseForm = (ctx: RenderContext, page: PageModel, id: string, source: string) => {
+  const course = page.course ? ctx.site.courses[page.course] : undefined
+  if (!page.course || !course) return null
+  return <SignupForm id={id} course={page.course} consent={course.consent} source={source} landingPath={page.path} />
+}
+
 const shell = (ctx: RenderContext, page: PageModel, children: Child, jsonLd: unknown[] = []) => (
   <Layout
+    scripts={page.course ? [timezoneScript] : undefined}
     site={ctx.site}
     css={ctx.css}
     nav={ctx.nav}
@@ -71,6 +80,7 @@ export const EssayPage = ({ ctx, page }: { ctx: RenderContext; page: PageModel }
           </p>
         </aside>
       ) : null}
+      {courseForm(ctx, page, 'signup-essay', 'essay-end')}
     </article>,
     [articleLd(ctx.site, page)],
   )
@@ -135,6 +145,7 @@ export const StandalonePage = ({ ctx, page }: { ctx: RenderContext; page: PageMo
           </ol>
         </section>
       ) : null}
+      {courseForm(ctx, page, 'signup', 'program-page')}
     </article>,
   )
 }

@@ -9,6 +9,19 @@ export interface SiteSettings {
   disclaimer: string
   postalAddress: string
   wordsPerMinute: number
+  /** Time zone of a subscriber whose browser and request tell none. */
+  defaultTimezone: string
+  /** From address of the course's emails (MAIL_FROM overrides it). */
+  mailFrom: string
+  /** The email courses readers can join, by id. */
+  courses: Record<string, CourseSettings>
+}
+
+/** One email course: its name, its page, and the consent wording its signup form shows. */
+export interface CourseSettings {
+  title: string
+  path: string
+  consent: string
 }
 
 /** What kind of page a content file becomes; index.md files are sections (the root one is home). */

@@ -1,0 +1,61 @@
+import type { Child } from 'hono/jsx'
+import type { PublishedSettings } from '../site/manifest'
+import { Layout } from '../site/render/layout'
+import { siteCss } from '../site/render/styles'
+import { timezoneScript } from '../subscribers/render/signup-form'
+import { pageCsp } from './security'
+
+let hashes: Promise<{ style: string; script: string }> | undefined
+
+const hashSource = async (text: string) => {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+  return `'sha256-${btoa(String.fromCharCode(...new Uint8Array(digest)))}'`
+}
+
+/** CSP sources of the stylesheet and script this Worker was deployed with (computed once). */
+const bundledHashes = () => {
+  hashes ??= Promise.all([hashSource(siteCss), hashSource(timezoneScript)]).then(([style, script]) => ({
+    style,
+    script,
+  }))
+  return hashes
+}
+
+/** What a page rendered by the Worker (not pre-rendered) says about itself. */
+export interface DynamicPage {
+  title: string
+  description: string
+  status?: number
+  /** Pages with a signup form fill in the reader's time zone with the one inline script. */
+  withFormScript?: boolean
+  /** Pages that frame our own URLs (the outbox shows each email's HTML in a sandboxed frame). */
+  frames?: boolean
+}
+
+/**
+ * A page the Worker renders per request (confirm, unsubscribe, preferences, form errors), in the
+ * site's layout. Never cached and never indexed: such pages are about one person.
+ */
+export async function renderPage(settings: PublishedSettings, page: DynamicPage, body: Child): Promise<Response> {
+  const { style, script } = await bundledHashes()
+  const html = await (
+    <Layout
+      site={settings}
+      css={siteCss}
+      nav={settings.nav}
+      title={page.title}
+      description={page.description}
+      scripts={page.withFormScript ? [timezoneScript] : undefined}
+    >
+      {body}
+    </Layout>
+  ).toString()
+  return new Response(`<!doctype html>${html}`, {
+    status: page.status ?? 200,
+    headers: {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'Content-Security-Policy': `${pageCsp(style, page.withFormScript ? script : undefined)}${page.frames ? "; frame-src 'self'" : ''}`,
+    },
+  })
+}

@@ -1,0 +1,38 @@
+/** One email, ready to hand to a provider. */
+export interface OutgoingEmail {
+  from: string
+  to: string
+  subject: string
+  html: string
+  text: string
+  headers: Record<string, string>
+  tags?: { name: string; value: string }[]
+}
+
+/** A provider's receipt for one email. */
+export interface SentEmail {
+  id: string
+}
+
+/** A send that did not go through; `retryable` when trying again later may succeed (429, 5xx, network). */
+export class MailerError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message)
+    this.name = 'MailerError'
+  }
+}
+
+/**
+ * Sends email. Two real implementations: Resend ({@link ./resend}) and the D1 outbox
+ * ({@link ./outbox}). The same idempotency key never sends twice.
+ */
+export interface Mailer {
+  readonly kind: 'resend' | 'outbox'
+  send(email: OutgoingEmail, idempotencyKey: string): Promise<SentEmail>
+  /** Up to 100 emails in one call; receipts in the same order. */
+  sendBatch(emails: OutgoingEmail[], idempotencyKey: string): Promise<SentEmail[]>
+}

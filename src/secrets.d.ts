@@ -1,0 +1,20 @@
+// Secrets and optional settings: set with `wrangler secret put NAME` in production and in
+// .dev.vars locally (see .dev.vars.example). Bindings and vars come from worker-configuration.d.ts.
+declare namespace Cloudflare {
+  interface Env {
+    /** Resend API key; without it a local run keeps mail in the D1 outbox. */
+    RESEND_API_KEY?: string
+    /** Resend's API address; tests and the bench point it at a local server. */
+    RESEND_BASE_URL?: string
+    /** From address of every email; defaults to content/site.json's mailFrom. */
+    MAIL_FROM?: string
+    /** Key of the HMAC that signs confirm, unsubscribe and preferences links. */
+    SIGNING_KEY?: string
+    /** Cloudflare Turnstile secret; when set, signups must carry a valid Turnstile token. */
+    TURNSTILE_SECRET?: string
+    /** Where Turnstile tokens are checked; Cloudflare's siteverify unless a test points elsewhere. */
+    TURNSTILE_VERIFY_URL?: string
+    /** Origin used in links in emails; defaults to content/site.json's baseUrl. */
+    PUBLIC_URL?: string
+  }
+}

@@ -1,0 +1,66 @@
+import { HTTPException } from 'hono/http-exception'
+import type { EmailTemplate } from '../mail/fill'
+import { blobCache, type Manifest, manifestCache } from './manifest'
+
+/** How long the isolate trusts its copy of the manifest, and how many blob bytes it keeps. */
+export interface ContentOptions {
+  manifestTtlMs: number
+  blobCacheBytes: number
+}
+
+/** The published content as every feature reads it: manifest, blobs, compiled emails. */
+export interface SiteContent {
+  /** The live manifest; a 503 when nothing is published or KV cannot be reached. */
+  manifest(kv: KVNamespace): Promise<Manifest>
+  /** One blob; a 503 when KV cannot be reached or the blob is missing. */
+  blob(kv: KVNamespace, hash: string): Promise<ArrayBuffer>
+  /** One compiled email of the live manifest, ready for its placeholders. */
+  email(kv: KVNamespace, manifest: Manifest, name: string): Promise<EmailTemplate>
+}
+
+/** A 503 that says what a reader can do; `why` goes to the log, not to the reader. */
+export const unavailable = (why: string, cause?: unknown) =>
+  new HTTPException(503, {
+    message: why,
+    cause,
+    res: new Response('The site is being published or its storage is unreachable. Please try again in a minute.\n', {
+      status: 503,
+      headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '30', 'Cache-Control': 'no-store' },
+    }),
+  })
+
+/** Reads published content through the isolate's caches (one set per app instance). */
+export function siteContent(options: ContentOptions): SiteContent {
+  const getManifest = manifestCache(options.manifestTtlMs)
+  const getBlob = blobCache(options.blobCacheBytes)
+  const blob = async (kv: KVNamespace, hash: string) => {
+    let body: ArrayBuffer | undefined
+    try {
+      body = await getBlob(kv, hash)
+    } catch (err) {
+      throw unavailable('storage', err)
+    }
+    if (!body) throw unavailable('missing-blob')
+    return body
+  }
+  const decoder = new TextDecoder()
+  return {
+    async manifest(kv) {
+      let manifest: Manifest | undefined
+      try {
+        manifest = await getManifest(kv)
+      } catch (err) {
+        throw unavailable('storage', err)
+      }
+      if (!manifest) throw unavailable('unpublished')
+      return manifest
+    },
+    blob,
+    async email(kv, manifest, name) {
+      const entry = manifest.emails[name]
+      if (!entry) throw unavailable(`email ${name} is not published`)
+      const [html, text] = await Promise.all([blob(kv, entry.html.hash), blob(kv, entry.text.hash)])
+      return { subject: entry.subject, html: decoder.decode(html), text: decoder.decode(text) }
+    },
+  }
+}

@@ -1,0 +1,169 @@
+import { type Context, Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { createMiddleware } from 'hono/factory'
+import type { Child } from 'hono/jsx'
+import { renderPage } from '../lib/page'
+import { type TokenPurpose, verifyToken } from '../lib/tokens'
+import { type SiteContent, unavailable } from '../site/content'
+import type { PublishedSettings } from '../site/manifest'
+import { subscriberLinks } from './links'
+import {
+  Confirmed,
+  ConfirmPrompt,
+  Ended,
+  LinkProblem,
+  Preferences,
+  Unsubscribed,
+  UnsubscribePrompt,
+} from './render/pages'
+import { fieldErrors, preferencesSchema } from './schema'
+import * as store from './store'
+
+type LinkEnv = { Bindings: Env; Variables: { subscriberId: string } }
+type Ctx = Context<LinkEnv>
+
+/** Lessons in a course, for "Lessons received: n of m"; the course issue publishes them. */
+const lessonCount = (settings: PublishedSettings, course: string) =>
+  (settings as PublishedSettings & { lessonCounts?: Record<string, number> }).lessonCounts?.[course] ?? 5
+
+const ENDED: store.SubscriberStatus[] = ['unsubscribed', 'bounced', 'complained']
+
+/**
+ * The pages behind the links in emails. Each checks its signed token first; a forged, altered,
+ * expired or misdirected token gets a clear page (400 or 403) and changes nothing.
+ */
+export function linkRoutes(content: SiteContent) {
+  const app = new Hono<LinkEnv>()
+
+  const page = async (c: Ctx, title: string, body: Child, status = 200) => {
+    const settings = (await content.manifest(c.env.CONTENT)).settings
+    return renderPage(settings, { title, description: title, status }, body)
+  }
+
+  /** Middleware: the token of `:token` must be valid for `purpose`. */
+  const signed = (purpose: TokenPurpose) =>
+    createMiddleware<LinkEnv>(async (c, next) => {
+      if (!c.env.SIGNING_KEY) throw unavailable('SIGNING_KEY is not set')
+      const check = await verifyToken(c.env.SIGNING_KEY, purpose, c.req.param('token') ?? '', Date.now())
+      if (!check.ok)
+        return page(
+          c,
+          'This link does not work',
+          <LinkProblem problem={check.problem} />,
+          check.problem === 'malformed' ? 400 : 403,
+        )
+      c.set('subscriberId', check.subscriberId)
+      await next()
+    })
+
+  const small = bodyLimit({ maxSize: 4096, onError: (c) => c.text('The body is too large.\n', 413) })
+
+  app.get('/confirm/:token', signed('confirm'), async (c) => {
+    const s = await store.getSubscriber(c.env.DB, c.get('subscriberId'))
+    if (!s || ENDED.includes(s.status)) return page(c, 'Subscription ended', <Ended />, s ? 200 : 404)
+    const title = (await content.manifest(c.env.CONTENT)).settings.courses[s.course]?.title ?? 'the course'
+    return page(c, 'Confirm your subscription', <ConfirmPrompt courseTitle={title} />)
+  })
+
+  app.post('/confirm/:token', small, signed('confirm'), async (c) => {
+    const id = c.get('subscriberId')
+    const now = Date.now()
+    const confirmed = await store.confirmSubscriber(c.env.DB, id, now)
+    if (confirmed) await store.recordEvent(c.env.DB, id, 'confirmed', now)
+    const s = confirmed ?? (await store.getSubscriber(c.env.DB, id))
+    if (!s || ENDED.includes(s.status)) return page(c, 'Subscription ended', <Ended />, s ? 200 : 404)
+    const settings = (await content.manifest(c.env.CONTENT)).settings
+    const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', id, now)
+    const title = settings.courses[s.course]?.title ?? 'the course'
+    return page(c, 'You are in', <Confirmed courseTitle={title} preferencesUrl={links.preferences} />)
+  })
+
+  app.get('/unsubscribe/:token', signed('unsubscribe'), (c) => page(c, 'Unsubscribe', <UnsubscribePrompt />))
+
+  // One handler for the page's button and for RFC 8058 one-click (body List-Unsubscribe=One-Click).
+  app.post('/unsubscribe/:token', small, signed('unsubscribe'), async (c) => {
+    const id = c.get('subscriberId')
+    const now = Date.now()
+    if (await store.unsubscribeSubscriber(c.env.DB, id, now)) {
+      const body: Record<string, unknown> = await c.req.parseBody().catch(() => ({}))
+      const oneClick = body['List-Unsubscribe'] === 'One-Click'
+      await store.recordEvent(c.env.DB, id, 'unsubscribed', now, { one_click: oneClick })
+    }
+    return page(c, 'You are unsubscribed', <Unsubscribed />)
+  })
+
+  app.get('/preferences/:token', signed('preferences'), (c) => preferences(c, c.get('subscriberId')))
+
+  app.post('/preferences/:token', small, signed('preferences'), async (c) => {
+    const id = c.get('subscriberId')
+    const raw = await c.req.parseBody().catch(() => undefined)
+    const parsed = preferencesSchema.safeParse(raw ?? {})
+    if (!parsed.success) return preferences(c, id, { errors: fieldErrors(parsed.error), status: 400 })
+    const { action, name, timezone } = parsed.data
+    const now = Date.now()
+    const current = await store.getSubscriber(c.env.DB, id)
+    if (!current) return page(c, 'Subscription ended', <Ended />, 404)
+    const changed = await applyPreference(c.env.DB, current, action, now, name, timezone)
+    if (!changed)
+      return preferences(c, id, {
+        errors: { form: `You cannot ${action} the course from its current state.` },
+        status: 409,
+      })
+    await store.recordEvent(c.env.DB, id, `preferences_${action}`, now)
+    return preferences(c, id, { saved: savedText[action] })
+  })
+
+  const preferences = async (
+    c: Ctx,
+    id: string,
+    extra: { errors?: Record<string, string>; saved?: string; status?: number } = {},
+  ) => {
+    const s = await store.getSubscriber(c.env.DB, id)
+    if (!s) return page(c, 'Subscription ended', <Ended />, 404)
+    const settings = (await content.manifest(c.env.CONTENT)).settings
+    const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', id, Date.now())
+    const timezones = Intl.supportedValuesOf('timeZone')
+    if (!timezones.includes(s.timezone)) timezones.unshift(s.timezone)
+    const body = (
+      <Preferences
+        subscriber={s}
+        courseTitle={settings.courses[s.course]?.title ?? 'The course'}
+        lessons={lessonCount(settings, s.course)}
+        timezones={timezones}
+        unsubscribeUrl={links.unsubscribe}
+        errors={extra.errors}
+        saved={extra.saved}
+      />
+    )
+    return page(c, 'Your preferences', body, extra.status ?? 200)
+  }
+
+  return app
+}
+
+const savedText = {
+  save: 'Your details are saved.',
+  pause: 'The course is paused. No lessons until you resume.',
+  resume: 'The course is resumed. Your next lesson is on its way.',
+  restart: 'The course starts again: lesson 1 is on its way.',
+} as const
+
+function applyPreference(
+  db: D1Database,
+  s: store.Subscriber,
+  action: 'save' | 'pause' | 'resume' | 'restart',
+  now: number,
+  name: string | undefined,
+  timezone: string | undefined,
+) {
+  switch (action) {
+    case 'save':
+      return store.updateProfile(db, s.id, now, name ?? null, timezone ?? s.timezone)
+    case 'pause':
+      return store.pauseSubscriber(db, s.id, now)
+    case 'resume':
+      return store.resumeSubscriber(db, s.id, now)
+    case 'restart':
+      return store.restartCourse(db, s.id, now)
+  }
+}

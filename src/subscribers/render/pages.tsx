@@ -1,0 +1,212 @@
+import type { Child } from 'hono/jsx'
+import type { TokenProblem } from '../../lib/tokens'
+import type { CourseSettings } from '../../site/render/types'
+import type { Subscriber } from '../store'
+import { type FormState, SignupForm } from './signup-form'
+
+/** A heading and a few paragraphs: the shape of most pages here. */
+export const Notice = ({ title, children }: { title: string; children: Child }) => (
+  <>
+    <h1>{title}</h1>
+    {children}
+  </>
+)
+
+/** The form again, with what went wrong beside each field. */
+export const SignupAgain = (p: FormState & { courseId: string; course: CourseSettings; source?: string }) => (
+  <>
+    <h1>{p.course.title}</h1>
+    <p class="notice error" role="alert">
+      Your signup was not sent: please check the fields marked below.
+    </p>
+    <SignupForm
+      id="signup"
+      course={p.courseId}
+      consent={p.course.consent}
+      source={p.source ?? 'signup-retry'}
+      errors={p.errors}
+      values={p.values}
+      heading="Try again"
+    />
+  </>
+)
+
+/** Where a form signup lands: the same words whether the address was new or known. */
+export const CheckInbox = () => (
+  <Notice title="Check your inbox">
+    <p>
+      We have sent a confirmation link to the address you gave, unless it was already confirmed. Open the email and
+      press the button to start the course; nothing is sent before you do.
+    </p>
+    <p>No email after a few minutes? Look in your spam folder, or sign up again in ten minutes.</p>
+    <p>
+      <a href="/">Back to the essays</a>
+    </p>
+  </Notice>
+)
+
+const problemText: Record<TokenProblem, string> = {
+  malformed: 'This link is incomplete. Copy the whole address from the email, or use the button in it.',
+  forged: 'This link is not one we made. Use the link in your email exactly as it is.',
+  expired: 'This link has expired. Sign up again and we will send you a fresh one.',
+  'wrong-purpose': 'This link is meant for another page. Use the matching link in your email.',
+}
+
+/** A refused link: what is wrong and what to do, never what was checked. */
+export const LinkProblem = ({ problem }: { problem: TokenProblem }) => (
+  <Notice title="This link does not work">
+    <p>{problemText[problem]}</p>
+    <p>
+      <a href="/cure-back-pain-program">Go to the program page</a>
+    </p>
+  </Notice>
+)
+
+/** One button that posts back to the same address: mail scanners follow links but do not press buttons. */
+export const ActionButton = ({ label }: { label: string }) => (
+  <form method="post">
+    <button type="submit">{label}</button>
+  </form>
+)
+
+/** GET /confirm/:token. */
+export const ConfirmPrompt = ({ courseTitle }: { courseTitle: string }) => (
+  <Notice title="Confirm your subscription">
+    <p>Press the button to confirm that you want to receive {courseTitle} by email. Lesson 1 follows shortly.</p>
+    <ActionButton label="Yes, start the course" />
+  </Notice>
+)
+
+/** After a confirmation, or a repeated one. */
+export const Confirmed = ({ courseTitle, preferencesUrl }: { courseTitle: string; preferencesUrl: string }) => (
+  <Notice title="You are in">
+    <p>Thank you for confirming. Lesson 1 of {courseTitle} is on its way to your inbox.</p>
+    <p>
+      You can pause the course or change your details on your <a href={preferencesUrl}>preferences page</a>.
+    </p>
+  </Notice>
+)
+
+/** A link for a subscription that has ended. */
+export const Ended = () => (
+  <Notice title="This subscription has ended">
+    <p>
+      This address no longer receives the course. To start again, <a href="/cure-back-pain-program">sign up</a> once
+      more.
+    </p>
+  </Notice>
+)
+
+/** GET /unsubscribe/:token. */
+export const UnsubscribePrompt = () => (
+  <Notice title="Unsubscribe">
+    <p>Press the button and we will send you no more emails from this course.</p>
+    <ActionButton label="Unsubscribe me" />
+  </Notice>
+)
+
+/** After unsubscribing. */
+export const Unsubscribed = () => (
+  <Notice title="You are unsubscribed">
+    <p>You will receive no more emails from this course. Sorry to see you go.</p>
+    <p>
+      Changed your mind? You can <a href="/cure-back-pain-program">sign up again</a> at any time.
+    </p>
+  </Notice>
+)
+
+const statusText: Record<Subscriber['status'], string> = {
+  pending: 'waiting for you to confirm your address',
+  active: 'receiving lessons',
+  paused: 'paused: no lessons until you resume',
+  completed: 'completed: you have received every lesson',
+  unsubscribed: 'unsubscribed',
+  bounced: 'stopped: emails to this address could not be delivered',
+  complained: 'stopped at your request',
+}
+
+/** GET /preferences/:token: the subscriber's state and what they can change. */
+export const Preferences = (p: {
+  subscriber: Subscriber
+  courseTitle: string
+  lessons: number
+  timezones: string[]
+  unsubscribeUrl: string
+  errors?: Record<string, string>
+  saved?: string
+}) => {
+  const s = p.subscriber
+  const receives = s.status === 'active' || s.status === 'paused' || s.status === 'completed'
+  return (
+    <>
+      <h1>Your preferences</h1>
+      {p.saved ? <p class="notice">{p.saved}</p> : null}
+      {p.errors?.form ? (
+        <p class="notice error" role="alert">
+          {p.errors.form}
+        </p>
+      ) : null}
+      <p>
+        {p.courseTitle} for {s.email}: {statusText[s.status]}. Lessons received: {s.lesson_position} of {p.lessons}.
+      </p>
+      <form class="signup" method="post">
+        <h2>Your details</h2>
+        <input type="hidden" name="action" value="save" />
+        <p>
+          <label for="pref-name">
+            First name <span class="hint">(optional)</span>
+          </label>
+          <input
+            id="pref-name"
+            name="name"
+            autocomplete="given-name"
+            maxlength={50}
+            value={s.first_name ?? ''}
+            aria-invalid={p.errors?.name ? 'true' : undefined}
+            aria-describedby={p.errors?.name ? 'pref-name-error' : undefined}
+          />
+        </p>
+        {p.errors?.name ? (
+          <p class="field-error" id="pref-name-error">
+            {p.errors.name}
+          </p>
+        ) : null}
+        <p>
+          <label for="pref-tz">Time zone (lessons arrive in your morning)</label>
+          <select id="pref-tz" name="timezone">
+            {p.timezones.map((tz) => (
+              <option value={tz} selected={tz === s.timezone}>
+                {tz}
+              </option>
+            ))}
+          </select>
+        </p>
+        <p>
+          <button type="submit">Save</button>
+        </p>
+      </form>
+      {receives ? (
+        <section aria-labelledby="course-title">
+          <h2 id="course-title">The course</h2>
+          <div class="actions">
+            {s.status === 'active' ? <CourseAction action="pause" label="Pause the course" /> : null}
+            {s.status === 'paused' ? <CourseAction action="resume" label="Resume the course" /> : null}
+            <CourseAction action="restart" label="Start again from lesson 1" />
+          </div>
+        </section>
+      ) : null}
+      {receives || s.status === 'pending' ? (
+        <p>
+          No longer interested? <a href={p.unsubscribeUrl}>Unsubscribe</a>.
+        </p>
+      ) : null}
+    </>
+  )
+}
+
+const CourseAction = ({ action, label }: { action: string; label: string }) => (
+  <form method="post">
+    <input type="hidden" name="action" value={action} />
+    <button type="submit">{label}</button>
+  </form>
+)

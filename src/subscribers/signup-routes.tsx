@@ -1,0 +1,193 @@
+import { type Context, Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { renderPage } from '../lib/page'
+import { mailSetup } from '../mail/config'
+import { MailerError } from '../mail/mailer'
+import type { SiteContent } from '../site/content'
+import type { PublishedSettings } from '../site/manifest'
+import { CheckInbox, Notice, SignupAgain } from './render/pages'
+import type { UTM_FIELDS } from './render/signup-form'
+import { DEFAULT_COURSE, fieldErrors, type SignupFields, signupSchema } from './schema'
+import { signUp } from './signup'
+import type { SignupRecord } from './store'
+import { verifyTurnstile } from './turnstile'
+
+type Ctx = Context<{ Bindings: Env }>
+
+/** Signup bodies are a few hundred bytes; anything much larger is not a signup. */
+export const MAX_SIGNUP_BYTES = 16 * 1024
+const BODY_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']
+const mediaType = (c: Ctx) => (c.req.header('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+const wantsJson = (c: Ctx) => mediaType(c) === 'application/json'
+
+/** Answers a refused signup: JSON for API clients, a page for people (the form again, on 400). */
+async function refuse(
+  c: Ctx,
+  content: SiteContent,
+  status: 400 | 403 | 413 | 415 | 429 | 503,
+  errors: Record<string, string>,
+  retry?: { values: Record<string, unknown>; courseId: string },
+): Promise<Response> {
+  const message = Object.entries(errors)
+    .map(([field, problem]) => (field === 'form' ? problem : `${field} ${problem}`))
+    .join('; ')
+  const headers = status === 429 ? { 'Retry-After': '60' } : status === 503 ? { 'Retry-After': '120' } : undefined
+  if (wantsJson(c)) return c.json({ error: { status, message, fields: errors } }, status, headers)
+  const settings = (await content.manifest(c.env.CONTENT)).settings
+  const course = retry ? settings.courses[retry.courseId] : undefined
+  const values = { email: String(retry?.values.email ?? ''), name: String(retry?.values.name ?? '') }
+  const body =
+    status === 400 && course && retry ? (
+      <SignupAgain courseId={retry.courseId} course={course} errors={errors} values={values} />
+    ) : (
+      <Notice title="Your signup was not accepted">
+        <p class="notice error">{message}</p>
+      </Notice>
+    )
+  const res = await renderPage(
+    settings,
+    { title: 'Sign up', description: 'Join the course.', status, withFormScript: true },
+    body,
+  )
+  if (headers) for (const [k, v] of Object.entries(headers)) res.headers.set(k, v)
+  return res
+}
+
+/** The body as a flat object of its fields, without empty ones; undefined when it cannot be read. */
+async function readFields(c: Ctx): Promise<Record<string, unknown> | undefined> {
+  let body: unknown
+  try {
+    body = wantsJson(c) ? await c.req.json() : await c.req.parseBody()
+  } catch {
+    return undefined
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== '' && v !== null))
+}
+
+/** What the signup records, with the Referer standing in for fields a script-less form could not fill. */
+function toRecord(c: Ctx, f: SignupFields, courseId: string, settings: PublishedSettings): SignupRecord {
+  let ref: URL | undefined
+  try {
+    ref = new URL(c.req.header('Referer') ?? '')
+  } catch {}
+  const own = ref?.origin === new URL(c.req.url).origin
+  const fromRef = (name: (typeof UTM_FIELDS)[number]) => ref?.searchParams.get(name)?.slice(0, 200) || undefined
+  const cfZone = (c.req.raw.cf as { timezone?: string } | undefined)?.timezone
+  return {
+    email: f.email,
+    firstName: f.name,
+    course: courseId,
+    timezone: f.timezone ?? cfZone ?? settings.defaultTimezone,
+    source: f.source,
+    referrer: f.referrer ?? (ref && !own ? ref.href.slice(0, 2048) : undefined),
+    landingPath: f.landing_path ?? (ref ? ref.pathname.slice(0, 512) : undefined),
+    utm: {
+      source: f.utm_source ?? fromRef('utm_source'),
+      medium: f.utm_medium ?? fromRef('utm_medium'),
+      campaign: f.utm_campaign ?? fromRef('utm_campaign'),
+      term: f.utm_term ?? fromRef('utm_term'),
+      content: f.utm_content ?? fromRef('utm_content'),
+    },
+    consent: {
+      text: f.consent,
+      ip: c.req.header('CF-Connecting-IP'),
+      userAgent: c.req.header('User-Agent')?.slice(0, 512),
+    },
+  }
+}
+
+/**
+ * POST /api/subscribe (form or JSON, the same fields) and the page a form signup lands on.
+ * The answer is the same for a new, pending, active or unsubscribed address.
+ */
+export function signupRoutes(content: SiteContent) {
+  const app = new Hono<{ Bindings: Env }>()
+
+  app.post(
+    '/api/subscribe',
+    async (c, next) => {
+      if (!BODY_TYPES.includes(mediaType(c)))
+        return refuse(c, content, 415, { form: `Content-Type must be one of ${BODY_TYPES.join(', ')}` })
+      await next()
+    },
+    bodyLimit({
+      maxSize: MAX_SIGNUP_BYTES,
+      onError: (c) => refuse(c, content, 413, { form: `the body is larger than ${MAX_SIGNUP_BYTES / 1024} KB` }),
+    }),
+    async (c) => {
+      const ip = c.req.header('CF-Connecting-IP')
+      if (!(await c.env.SIGNUP_LIMIT.limit({ key: ip ?? 'unknown' })).success)
+        return refuse(c, content, 429, { form: 'too many signups from this address; try again in a minute' })
+      const raw = await readFields(c)
+      if (!raw) return refuse(c, content, 400, { form: 'the body must be a JSON object or a form' })
+      const parsed = signupSchema.safeParse(raw)
+      const courseId = typeof raw.course === 'string' ? raw.course : DEFAULT_COURSE
+      const retry = { values: raw, courseId }
+      if (!parsed.success) return refuse(c, content, 400, fieldErrors(parsed.error), retry)
+      const f = parsed.data
+      if (f.website) return refuse(c, content, 400, { website: 'must be left empty' }, retry)
+      const settings = (await content.manifest(c.env.CONTENT)).settings
+      const course = settings.courses[f.course ?? DEFAULT_COURSE]
+      if (!course)
+        return refuse(c, content, 400, { course: `must be one of: ${Object.keys(settings.courses).join(', ')}` })
+      if (f.consent !== course.consent)
+        return refuse(c, content, 400, { consent: 'must be the exact consent wording the form shows' }, retry)
+      return accept(c, f, f.course ?? DEFAULT_COURSE, settings)
+    },
+  )
+
+  const accept = async (c: Ctx, f: SignupFields, courseId: string, settings: PublishedSettings) => {
+    const ip = c.req.header('CF-Connecting-IP')
+    if (c.env.TURNSTILE_SECRET) {
+      const check = await verifyTurnstile(
+        c.env.TURNSTILE_SECRET,
+        f['cf-turnstile-response'],
+        ip,
+        c.env.TURNSTILE_VERIFY_URL,
+      )
+      if (check === 'failed')
+        return refuse(c, content, 403, { 'cf-turnstile-response': 'did not pass the human check' })
+      if (check === 'unavailable')
+        return refuse(c, content, 503, { form: 'the human check is unavailable; try again soon' })
+    }
+    const setup = mailSetup(c.env)
+    if (!setup.ok) {
+      console.error(`signup refused: ${setup.problem}`)
+      return refuse(c, content, 503, { form: 'signups are closed for maintenance; please try again later' })
+    }
+    const manifest = await content.manifest(c.env.CONTENT)
+    const deps = {
+      db: c.env.DB,
+      mailer: setup.mailer,
+      signingKey: setup.signingKey,
+      origin: c.env.PUBLIC_URL ?? settings.baseUrl,
+      from: c.env.MAIL_FROM ?? settings.mailFrom,
+      settings,
+      confirmation: await content.email(c.env.CONTENT, manifest, 'confirmation'),
+    }
+    try {
+      await signUp(deps, toRecord(c, f, courseId, settings), Date.now())
+    } catch (err) {
+      if (!(err instanceof MailerError)) throw err
+      console.error('confirmation email failed', err.message)
+      return refuse(c, content, 503, {
+        form: 'we could not send your confirmation email; please try again in a few minutes',
+      })
+    }
+    if (wantsJson(c))
+      return c.json({ status: 'accepted', message: 'Check your inbox to confirm your subscription.' }, 202)
+    return c.redirect('/subscribe/check-your-inbox', 303)
+  }
+
+  app.get('/subscribe/check-your-inbox', async (c) => {
+    const settings = (await content.manifest(c.env.CONTENT)).settings
+    return renderPage(
+      settings,
+      { title: 'Check your inbox', description: 'Confirm your subscription.' },
+      <CheckInbox />,
+    )
+  })
+
+  return app
+}
