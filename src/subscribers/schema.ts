@@ -5,6 +5,11 @@ export const DEFAULT_COURSE = 'cure-back-pain-program'
 
 const CONTROL = /[\p{Cc}\u2028\u2029]/u
 
+/** "is required" when absent, "must be text" when it is a number, a list or a file. */
+const requiredText = (absent: string) => ({
+  error: (issue: { input: unknown }) => (issue.input === undefined ? absent : 'must be text'),
+})
+
 /** Free text from a form: trimmed, bounded, one line; empty means absent. */
 const line = (max: number) =>
   z
@@ -47,13 +52,13 @@ const firstName = z
  */
 export const signupSchema = z.strictObject({
   email: z
-    .string({ error: 'is required' })
+    .string(requiredText('is required'))
     .trim()
     .min(1, 'is required')
     .max(254, 'must be at most 254 characters')
     .pipe(z.email('must be a valid email address')),
   name: firstName,
-  consent: z.string({ error: 'is required: tick the box to agree' }).max(1000, 'must be at most 1000 characters'),
+  consent: z.string(requiredText('is required: tick the box to agree')).max(1000, 'must be at most 1000 characters'),
   timezone,
   source: z
     .string()

@@ -180,6 +180,10 @@ export function signupRoutes(content: SiteContent) {
     return c.redirect('/subscribe/check-your-inbox', 303)
   }
 
+  app.on(['GET', 'PUT', 'DELETE', 'PATCH'], '/api/subscribe', (c) =>
+    c.json({ error: { status: 405, message: 'use POST to sign up', fields: {} } }, 405, { Allow: 'POST' }),
+  )
+
   app.get('/subscribe/check-your-inbox', async (c) => {
     const settings = (await content.manifest(c.env.CONTENT)).settings
     return renderPage(

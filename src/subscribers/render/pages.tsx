@@ -141,9 +141,11 @@ export const Preferences = (p: {
     <>
       <h1>Your preferences</h1>
       {p.saved ? <p class="notice">{p.saved}</p> : null}
-      {p.errors?.form ? (
+      {p.errors ? (
         <p class="notice error" role="alert">
-          {p.errors.form}
+          {Object.entries(p.errors)
+            .map(([field, problem]) => (field === 'form' ? problem : `${field} ${problem}`))
+            .join('; ')}
         </p>
       ) : null}
       <p>
