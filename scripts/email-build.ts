@@ -46,15 +46,25 @@ export function textPart(html: string): string {
 /** Compiles one MJML source (with `{{site.*}}` filled) into an email template. */
 export async function compileMjml(source: string, filePath: string, site: SiteSettings): Promise<EmailTemplate> {
   const values = siteValues(site)
-  const result = await mjml2html(source, {
-    validationLevel: 'strict',
-    filePath,
-    // mjml 5 skips <mj-include> unless told otherwise, silently; partials live beside the emails.
-    ignoreIncludes: false,
-    includePath: dirname(filePath),
-    fonts: {},
-    keepComments: false,
-  })
+  let result: Awaited<ReturnType<typeof mjml2html>>
+  try {
+    result = await mjml2html(source, {
+      validationLevel: 'strict',
+      filePath,
+      // mjml 5 skips <mj-include> unless told otherwise, silently; partials live beside the emails.
+      ignoreIncludes: false,
+      includePath: dirname(filePath),
+      fonts: {},
+      keepComments: false,
+    })
+  } catch (err) {
+    // Strict validation throws; say which file, in one line.
+    throw new EmailBuildError(
+      `${filePath}: ${String((err as Error).message)
+        .replace(/\s+/g, ' ')
+        .trim()}`,
+    )
+  }
   if (result.errors.length > 0)
     throw new EmailBuildError(`${filePath}: ${result.errors.map((e) => e.formattedMessage ?? e.message).join('; ')}`)
   // Filled after compiling, so partials pulled in by <mj-include> get the values too.

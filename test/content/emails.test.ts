@@ -1,0 +1,64 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { beforeAll, describe, expect, it } from 'vitest'
+import site from '../../content/site.json'
+import { buildEmails, EMAIL_BUDGET_BYTES } from '../../scripts/email-build'
+import type { EmailTemplate } from '../../src/mail/fill'
+import type { SiteSettings } from '../../src/site/render/types'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+/** The placeholders the Worker fills at send time; any other left in an email is a bug. */
+const SEND_TIME = new Set(['greeting', 'course_title', 'confirm_url', 'unsubscribe_url', 'preferences_url', 'web_url'])
+let emails: Record<string, EmailTemplate>
+
+beforeAll(async () => {
+  emails = await buildEmails(join(root, 'emails'), site as SiteSettings)
+})
+
+describe('every email in emails/', () => {
+  it('compiles under MJML strict validation, with a subject', () => {
+    expect(Object.keys(emails)).toContain('confirmation')
+    for (const [name, e] of Object.entries(emails)) expect(e.subject, name).not.toBe('')
+  })
+
+  it(`stays under ${EMAIL_BUDGET_BYTES / 1024} KB of HTML, so Gmail never clips the unsubscribe link`, () => {
+    for (const [name, e] of Object.entries(emails))
+      expect(Buffer.byteLength(e.html), name).toBeLessThanOrEqual(EMAIL_BUDGET_BYTES)
+  })
+
+  it('has a text part with the same unsubscribe link, postal address and disclaimer', () => {
+    for (const [name, e] of Object.entries(emails)) {
+      for (const part of [e.text, e.html]) {
+        expect(part, name).toContain('{{unsubscribe_url}}')
+        expect(part, name).toContain('Springfield, IL 62701')
+        expect(part, name).toContain('information, not medical advice')
+      }
+      expect(e.text, name).not.toMatch(/<[a-z]/i)
+    }
+  })
+
+  it('leaves only the placeholders the Worker fills at send time, and loads nothing from elsewhere', () => {
+    for (const [name, e] of Object.entries(emails)) {
+      const left = [...`${e.subject}${e.html}${e.text}`.matchAll(/\{\{([^}]+)\}\}/g)].map((m) => m[1])
+      for (const p of left) expect(SEND_TIME.has(p ?? ''), `${name}: {{${p}}}`).toBe(true)
+      expect(e.html, name).not.toContain('fonts.googleapis.com')
+    }
+  })
+})
+
+describe('an email with an MJML mistake', () => {
+  it('stops the build with the file named', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'emails-'))
+    try {
+      await writeFile(
+        join(dir, 'broken.mjml'),
+        '<mjml><mj-body><mj-section><mj-text>Not in a column</mj-text></mj-section></mj-body></mjml>',
+      )
+      await expect(buildEmails(dir, site as SiteSettings)).rejects.toThrow(/broken\.mjml/)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
