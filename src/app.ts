@@ -2,20 +2,16 @@ import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { securityHeaders } from './lib/security'
 import { outboxRoutes } from './mail/outbox-routes'
-import { type ContentOptions, siteContent } from './site/content'
+import type { SiteContent } from './site/content'
 import { siteRoutes } from './site/routes'
 import { linkRoutes } from './subscribers/link-routes'
 import { signupRoutes } from './subscribers/signup-routes'
-
-/** Settings of one app instance; tests make their own with a shorter manifest cache. */
-export type AppOptions = ContentOptions
 
 /**
  * The Worker's HTTP side: security headers on everything, one error handler, then the feature
  * routes; the readers' site comes last and catches every path not taken before it.
  */
-export function createApp(options: AppOptions = { manifestTtlMs: 5_000, blobCacheBytes: 8 << 20 }) {
-  const content = siteContent(options)
+export function createApp(content: SiteContent) {
   const app = new Hono<{ Bindings: Env }>()
   app.use(securityHeaders())
   app.onError((err, c) => {

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { signToken } from '../src/lib/tokens'
-import { attrsOf, consentText, get, linkIn, outbox, publish, signup, subscriberByEmail, textsOf } from './helpers'
+import { attrsOf, consentText, get, linkIn, mailsTo, publish, signup, subscriberByEmail, textsOf } from './helpers'
 
 const build = inject('siteBuild')
 const consent = consentText(build)
@@ -14,7 +14,7 @@ beforeAll(async () => {
 /** Signs up an address and returns its row and the links of its confirmation email. */
 async function pendingSubscriber(email: string) {
   await signup({ email, consent, name: 'Sam' }, { json: true })
-  const mail = (await outbox()).find((m) => m.to === email)
+  const [mail] = await mailsTo(email)
   if (!mail) throw new Error(`no confirmation email to ${email}`)
   const row = await subscriberByEmail(email)
   return { id: row?.id ?? '', confirm: linkIn(mail, 'confirm'), unsubscribe: linkIn(mail, 'unsubscribe') }

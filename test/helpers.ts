@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { createApp } from '../src/app'
+import { siteContent } from '../src/site/content'
 import { kvStore, publishSite, type SiteBuild } from '../src/site/publish'
 
 /** Publishes a build to the test's own (miniflare) CONTENT namespace. */
@@ -7,7 +8,7 @@ export const publish = (build: SiteBuild, at = new Date('2026-11-25T12:00:00Z'),
   publishSite(kvStore(kv), build, at)
 
 /** An app that rereads the manifest on every request, so a test sees each publish at once. */
-export const freshApp = () => createApp({ manifestTtlMs: 0, blobCacheBytes: 1 << 20 })
+export const freshApp = () => createApp(siteContent({ manifestTtlMs: 0, blobCacheBytes: 1 << 20 }))
 
 /** Requests a path from a fresh app against the test env (or another one). */
 export const get = (path: string, init: RequestInit = {}, bindings: Env = env) =>
@@ -106,6 +107,18 @@ export async function outbox(): Promise<OutboxItem[]> {
   const res = await get('/dev/outbox.json')
   if (res.status !== 200) throw new Error(`/dev/outbox.json answered ${res.status}`)
   return ((await res.json()) as { emails: OutboxItem[] }).emails
+}
+
+/**
+ * The emails to one address once the MAIL queue has settled: waits until `count` arrived (or
+ * 5 s passed), then a little longer to catch any extra one that should not be there.
+ */
+export async function mailsTo(to: string, count = 1): Promise<OutboxItem[]> {
+  const mine = async () => (await outbox()).filter((m) => m.to === to)
+  const deadline = Date.now() + 5_000
+  while ((await mine()).length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
+  await new Promise((r) => setTimeout(r, 150))
+  return mine()
 }
 
 /** The path of the first link of a kind (confirm, unsubscribe, preferences) in an email's text. */

@@ -13,10 +13,16 @@ export const isLocal = (env: Env) => env.ENVIRONMENT === 'local'
  * nothing on a deployed Worker without a key, whose mail would otherwise sit unread.
  */
 export function mailSetup(env: Env, now: () => number = Date.now): MailSetup {
-  if (!env.SIGNING_KEY) return { ok: false, problem: 'SIGNING_KEY is not set, so links in emails cannot be signed' }
-  if (env.RESEND_API_KEY) {
-    return { ok: true, mailer: resendMailer(env.RESEND_API_KEY, env.RESEND_BASE_URL), signingKey: env.SIGNING_KEY }
-  }
-  if (isLocal(env)) return { ok: true, mailer: outboxMailer(env.DB, now), signingKey: env.SIGNING_KEY }
-  return { ok: false, problem: 'RESEND_API_KEY is not set on a deployed Worker, so no email could be delivered' }
+  const problem = mailProblem(env)
+  if (problem || !env.SIGNING_KEY) return { ok: false, problem: problem ?? 'SIGNING_KEY is not set' }
+  const mailer = env.RESEND_API_KEY ? resendMailer(env.RESEND_API_KEY, env.RESEND_BASE_URL) : outboxMailer(env.DB, now)
+  return { ok: true, mailer, signingKey: env.SIGNING_KEY }
+}
+
+/** Why this Worker could not send mail, or undefined when it can. */
+export function mailProblem(env: Env): string | undefined {
+  if (!env.SIGNING_KEY) return 'SIGNING_KEY is not set, so links in emails cannot be signed'
+  if (!env.RESEND_API_KEY && !isLocal(env))
+    return 'RESEND_API_KEY is not set on a deployed Worker, so no email could be delivered'
+  return undefined
 }

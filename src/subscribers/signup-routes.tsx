@@ -1,14 +1,13 @@
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { renderPage } from '../lib/page'
-import { mailSetup } from '../mail/config'
-import { MailerError } from '../mail/mailer'
+import { mailProblem } from '../mail/config'
 import type { SiteContent } from '../site/content'
 import type { PublishedSettings } from '../site/manifest'
 import { CheckInbox, Notice, SignupAgain } from './render/pages'
 import type { UTM_FIELDS } from './render/signup-form'
 import { DEFAULT_COURSE, fieldErrors, type SignupFields, signupSchema } from './schema'
-import { signUp } from './signup'
+import { type ConfirmationJob, signUp } from './signup'
 import type { SignupRecord } from './store'
 import { verifyTurnstile } from './turnstile'
 
@@ -151,30 +150,13 @@ export function signupRoutes(content: SiteContent) {
       if (check === 'unavailable')
         return refuse(c, content, 503, { form: 'the human check is unavailable; try again soon' })
     }
-    const setup = mailSetup(c.env)
-    if (!setup.ok) {
-      console.error(`signup refused: ${setup.problem}`)
+    // Refuse now rather than queue mail that could never be sent (a deployed Worker without keys).
+    const problem = mailProblem(c.env)
+    if (problem) {
+      console.error(`signup refused: ${problem}`)
       return refuse(c, content, 503, { form: 'signups are closed for maintenance; please try again later' })
     }
-    const manifest = await content.manifest(c.env.CONTENT)
-    const deps = {
-      db: c.env.DB,
-      mailer: setup.mailer,
-      signingKey: setup.signingKey,
-      origin: c.env.PUBLIC_URL ?? settings.baseUrl,
-      from: c.env.MAIL_FROM ?? settings.mailFrom,
-      settings,
-      confirmation: await content.email(c.env.CONTENT, manifest, 'confirmation'),
-    }
-    try {
-      await signUp(deps, toRecord(c, f, courseId, settings), Date.now())
-    } catch (err) {
-      if (!(err instanceof MailerError)) throw err
-      console.error('confirmation email failed', err.message)
-      return refuse(c, content, 503, {
-        form: 'we could not send your confirmation email; please try again in a few minutes',
-      })
-    }
+    await signUp(c.env.DB, c.env.MAIL as Queue<ConfirmationJob>, toRecord(c, f, courseId, settings), Date.now())
     if (wantsJson(c))
       return c.json({ status: 'accepted', message: 'Check your inbox to confirm your subscription.' }, 202)
     return c.redirect('/subscribe/check-your-inbox', 303)

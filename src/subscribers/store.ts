@@ -75,6 +75,12 @@ WHERE subscribers.status = 'unsubscribed'
        AND (subscribers.confirmation_sent_at IS NULL OR subscribers.confirmation_sent_at <= ?19))
 RETURNING *`
 
+/** The history line of a claimed signup, in the same round trip: only a row claimed at ?3 has one. */
+const SIGNUP_EVENT = `
+INSERT INTO subscriber_events (subscriber_id, type, at, data)
+SELECT id, CASE WHEN id = ?1 THEN 'signed_up' ELSE 'signed_up_again' END, ?3, json_object('source', ?4, 'consent_text', ?5)
+FROM subscribers WHERE email_normalized = ?2 AND course = ?6 AND confirmation_sent_at = ?3 AND updated_at = ?3`
+
 /**
  * Records a signup and claims the right to send one confirmation email. A new address is inserted
  * as pending; a pending one whose last confirmation is older than `resendBefore`, or an
@@ -89,7 +95,7 @@ export async function claimSignup(
   resendBefore: number,
 ): Promise<{ subscriber: Subscriber; isNew: boolean } | undefined> {
   const id = crypto.randomUUID()
-  const row = await db
+  const upsert = db
     .prepare(UPSERT_SIGNUP)
     .bind(
       id,
@@ -112,7 +118,12 @@ export async function claimSignup(
       s.consent.text,
       resendBefore,
     )
-    .first<Subscriber>()
+  const event = db
+    .prepare(SIGNUP_EVENT)
+    .bind(id, normalizeEmail(s.email), now, s.source ?? null, s.consent.text, s.course)
+  // One round trip, one transaction: the signup and its history line stand or fall together.
+  const [claimed] = await db.batch<Subscriber>([upsert, event])
+  const row = claimed?.results[0]
   return row ? { subscriber: row, isNew: row.id === id } : undefined
 }
 

@@ -11,19 +11,7 @@ body{margin:0;background:var(--bg);color:var(--fg);font:1.125rem/1.65 Charter,"B
 a{color:var(--accent);text-underline-offset:.15em}
 a:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:var(--bg);padding:.5rem;z-index:1}
-header.site,main,form.signup{background:var(--panel);border-radius:.5rem;padding:1rem 1.25rem;margin:2rem 0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;font-size:1rem}
-form.signup h2{margin-top:.25rem}form.signup p{margin:.5rem 0}
-form.signup label{display:block;font-weight:600;margin-bottom:.25rem}
-form.signup input:not([type=checkbox]){width:100%;font:inherit;padding:.6rem .7rem;border:1px solid var(--muted);border-radius:.35rem;background:var(--bg);color:var(--fg)}
-form.signup .consent{display:flex;gap:.6rem;align-items:flex-start}form.signup .consent label{font-weight:400}
-form.signup input[type=checkbox]{width:1.4rem;height:1.4rem;margin:.15rem 0 0;flex:none}
-form.signup button,.button{font:inherit;font-weight:700;padding:.7rem 1.3rem;border:0;border-radius:.35rem;background:var(--accent);color:var(--bg);cursor:pointer}
-.hint{color:var(--muted);font-weight:400;font-size:.9rem}
-.field-error,.notice.error{color:#b3261e;font-weight:600}
-@media (prefers-color-scheme:dark){.field-error,.notice.error{color:#ffb4ab}}
-.hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}
-.notice{border-left:4px solid var(--accent);padding:.5rem 1rem;background:var(--panel)}
-footer.site{max-width:var(--max);margin:0 auto;padding:0 1.25rem}
+header.site,main,footer.site{max-width:var(--max);margin:0 auto;padding:0 1.25rem}
 header.site{display:flex;flex-wrap:wrap;gap:.25rem 1.5rem;align-items:baseline;justify-content:space-between;padding-top:1rem;padding-bottom:1rem;border-bottom:1px solid var(--rule);font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 .brand{font-weight:700;text-decoration:none;color:var(--fg)}
 nav.primary ul{display:flex;flex-wrap:wrap;gap:1rem;list-style:none;margin:0;padding:0;font-size:1rem}
@@ -56,6 +44,7 @@ form.signup button,.button{font:inherit;font-weight:700;padding:.7rem 1.3rem;bor
 @media (prefers-color-scheme:dark){.field-error,.notice.error{color:#ffb4ab}}
 .hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}
 .notice{border-left:4px solid var(--accent);padding:.5rem 1rem;background:var(--panel)}
+dd{overflow-wrap:anywhere}pre{white-space:pre-wrap;overflow-wrap:anywhere}
 footer.site{border-top:1px solid var(--rule);margin-top:3rem;padding-top:1rem;padding-bottom:2rem;color:var(--muted);font-size:.9rem}
 @media print{header.site nav,.skip,.toc,.cta{display:none}body{background:#fff;color:#000;font-size:12pt}a{color:#000}main a[href^="http"]::after{content:" (" attr(href) ")"}h2{break-after:avoid}p{orphans:3;widows:3}}
 `
