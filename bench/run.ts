@@ -23,6 +23,7 @@ const STATIC = '/static-baseline/essay'
 const port = Number(process.env.BENCH_PORT ?? 8788)
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32)
+// Signups go through D1, the MAIL queue and its consumer (the local outbox), all in this workerd.
 const state = join(root, 'tmp/bench-state')
 const assets = join(root, 'tmp/bench-assets')
 const env = { ...process.env, ...offlineEnv, CI: 'true' }
@@ -54,7 +55,18 @@ async function prepare(): Promise<{ essay: string; consent: string }> {
 }
 
 async function startWorker(): Promise<ChildProcess> {
-  const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--assets', assets]
+  const args = [
+    'wrangler',
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--persist-to',
+    state,
+    '--assets',
+    assets,
+  ]
   const vars = ['ENVIRONMENT:local', 'SIGNING_KEY:bench-signing-key', `PUBLIC_URL:http://127.0.0.1:${port}`]
   const child = spawn('npx', [...args, ...vars.flatMap((v) => ['--var', v]), '--log-level', 'error'], {
     cwd: root,
@@ -99,21 +111,31 @@ async function pages(): Promise<{ page: Figures; asset: Figures }> {
   return { page: mean(page), asset: mean(asset) }
 }
 
-/** New signups as JSON, each a new address from a new client IP (the rate limit is per IP). */
-function signups(consent: string): Promise<Figures> {
-  let n = 0
+let signupNumber = 0
+
+/**
+ * New signups as JSON, each a new address from a new client IP (the rate limit is per IP), either
+ * as fast as they go or at a fixed offered rate (requests per second across all connections).
+ */
+function signups(consent: string, overallRate?: number): Promise<Figures> {
   return load(
     {
       url: `http://127.0.0.1:${port}/api/subscribe`,
       duration: seconds,
+      connections: overallRate ? 64 : 16,
+      overallRate,
       requests: [
         {
           method: 'POST',
           setupRequest: (req) => {
-            n += 1
+            signupNumber += 1
+            const n = signupNumber
             return {
               ...req,
-              headers: { 'content-type': 'application/json', 'cf-connecting-ip': `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` },
+              headers: {
+                'content-type': 'application/json',
+                'cf-connecting-ip': `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+              },
               body: JSON.stringify({ email: `reader${n}@bench.example`, consent, source: 'bench' }),
             }
           },
@@ -128,23 +150,33 @@ const { essay, consent } = await prepare()
 const worker = await startWorker()
 try {
   const { page, asset } = await pages()
-  const signup = await signups(consent)
+  const signupMax = await signups(consent)
+  const signup = await signups(consent, 500)
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`
   const row = (f: Figures) => ({ 'req/s': Math.round(f.rps), 'p50 ms': f.p50, 'p99 ms': f.p99 })
   console.table({
     'essay from KV (Worker)': row(page),
     'same bytes, static asset': row(asset),
-    'POST /api/subscribe (D1, outbox)': row(signup),
+    'signups, as fast as they go (16 conn.)': row(signupMax),
+    'signups offered at 500/s (64 conn.)': row(signup),
   })
   const ratio = page.rps / asset.rps
   const blocking = (essay.match(/<link[^>]+rel="stylesheet"|<script[^>]+src=/g) ?? []).length
   console.table({
     'page throughput, KV / static': { value: ratio.toFixed(2), target: '>= 0.90', ok: ratio >= 0.9 },
-    'signups per second': { value: Math.round(signup.rps), target: '>= 500', ok: signup.rps >= 500 },
-    'signup p99': { value: `${signup.p99} ms`, target: '< 50 ms', ok: signup.p99 < 50 },
+    'signups per second': { value: Math.round(signupMax.rps), target: '>= 500', ok: signupMax.rps >= 500 },
+    'signup p99 at 500/s offered': { value: `${signup.p99} ms`, target: '< 50 ms', ok: signup.p99 < 50 },
     'essay page, raw': { value: kb(Buffer.byteLength(essay)), target: '', ok: true },
-    'essay page, gzip': { value: kb(gzipSync(essay).length), target: '<= 14 KB', ok: gzipSync(essay).length <= 14 * 1024 },
-    'essay page, brotli': { value: kb(brotliCompressSync(essay).length), target: '<= 14 KB', ok: brotliCompressSync(essay).length <= 14 * 1024 },
+    'essay page, gzip': {
+      value: kb(gzipSync(essay).length),
+      target: '<= 14 KB',
+      ok: gzipSync(essay).length <= 14 * 1024,
+    },
+    'essay page, brotli': {
+      value: kb(brotliCompressSync(essay).length),
+      target: '<= 14 KB',
+      ok: brotliCompressSync(essay).length <= 14 * 1024,
+    },
     'render-blocking requests': { value: blocking, target: '0', ok: blocking === 0 },
   })
   console.log(`${connections} connections, ${seconds} s per measurement, loopback, ${process.platform} ${process.arch}`)

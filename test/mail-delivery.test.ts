@@ -113,9 +113,13 @@ describe('with RESEND_API_KEY set, confirmation emails go out through Resend', (
 
   it('waits as long as Resend asks on a 429, and backs off exponentially otherwise', async () => {
     await setFaults({ rate429: 1, retryAfterSeconds: 7 })
-    const err = await resendMailer('re_test_not_a_real_key', resendUrl)
-      .send({ from: 'a@example.com', to: 'b@example.com', subject: 's', html: 'h', text: 't', headers: {} }, 'k-429')
-      .catch((e: unknown) => e)
+    const [outcome] = await resendMailer('re_test_not_a_real_key', resendUrl).sendEach([
+      {
+        email: { from: 'a@example.com', to: 'b@example.com', subject: 's', html: 'h', text: 't', headers: {} },
+        idempotencyKey: 'k-429',
+      },
+    ])
+    const err = outcome?.ok ? undefined : outcome?.error
     expect(err).toBeInstanceOf(MailerError)
     expect(err).toMatchObject({ retryable: true, retryAfterSeconds: 7 })
     expect(retryDelay(err, 1)).toBe(7)

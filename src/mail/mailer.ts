@@ -26,13 +26,23 @@ export class MailerError extends Error {
   }
 }
 
+/** One email of several sent separately, each under its own idempotency key. */
+export interface KeyedEmail {
+  email: OutgoingEmail
+  idempotencyKey: string
+}
+
+/** What became of one email of a {@link Mailer.sendEach}. */
+export type SendOutcome = { ok: true; id: string } | { ok: false; error: MailerError }
+
 /**
  * Sends email. Two real implementations: Resend ({@link ./resend}) and the D1 outbox
  * ({@link ./outbox}). The same idempotency key never sends twice.
  */
 export interface Mailer {
   readonly kind: 'resend' | 'outbox'
-  send(email: OutgoingEmail, idempotencyKey: string): Promise<SentEmail>
+  /** Each email on its own (so each can fail and be retried on its own); outcomes in order. */
+  sendEach(items: KeyedEmail[]): Promise<SendOutcome[]>
   /** Up to 100 emails in one call; receipts in the same order. */
   sendBatch(emails: OutgoingEmail[], idempotencyKey: string): Promise<SentEmail[]>
 }

@@ -18,24 +18,22 @@ interface OutboxRow {
   tags: string
 }
 
+// A repeated key changes nothing and returns the first receipt, as Resend's idempotency does.
 const INSERT = `INSERT INTO outbox (id, idempotency_key, created_at, from_address, to_address, subject, headers, html, text, tags)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (idempotency_key) DO NOTHING`
+ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = excluded.idempotency_key
+RETURNING id`
 
-/**
- * The mailer of local runs and tests: every email goes into D1's `outbox` table instead of out.
- * Like Resend, a repeated idempotency key stores nothing new and returns the first receipt.
- */
+/** The mailer of local runs and tests: every email goes into D1's `outbox` table instead of out. */
 export function outboxMailer(db: D1Database, now: () => number = Date.now): Mailer {
-  const store = async (emails: OutgoingEmail[], idempotencyKey: string): Promise<SentEmail[]> => {
+  const store = async (items: { email: OutgoingEmail; key: string }[]): Promise<SentEmail[]> => {
     const at = now()
-    const rows = emails.map((e, i) => ({ id: crypto.randomUUID(), key: `${idempotencyKey}#${i}`, e }))
-    await db.batch(
-      rows.map(({ id, key, e }) =>
+    const results = await db.batch<{ id: string }>(
+      items.map(({ email: e, key }) =>
         db
           .prepare(INSERT)
           .bind(
-            id,
+            crypto.randomUUID(),
             key,
             at,
             e.from,
@@ -48,20 +46,15 @@ export function outboxMailer(db: D1Database, now: () => number = Date.now): Mail
           ),
       ),
     )
-    const stored = await db
-      .prepare(`SELECT id, idempotency_key FROM outbox WHERE idempotency_key IN (SELECT value FROM json_each(?))`)
-      .bind(JSON.stringify(rows.map((r) => r.key)))
-      .all<{ id: string; idempotency_key: string }>()
-    const byKey = new Map(stored.results.map((r) => [r.idempotency_key, r.id]))
-    return rows.map((r) => ({ id: byKey.get(r.key) ?? r.id }))
+    return results.map((r) => ({ id: r.results[0]?.id ?? '' }))
   }
   return {
     kind: 'outbox',
-    async send(email, idempotencyKey) {
-      const [sent] = await store([email], idempotencyKey)
-      return sent as SentEmail
+    async sendEach(items) {
+      const sent = await store(items.map((i) => ({ email: i.email, key: i.idempotencyKey })))
+      return sent.map((s) => ({ ok: true, id: s.id }))
     },
-    sendBatch: store,
+    sendBatch: (emails, key) => store(emails.map((email, i) => ({ email, key: `${key}#${i}` }))),
   }
 }
 

@@ -1,5 +1,8 @@
 import { Resend } from 'resend'
-import { type Mailer, MailerError, type OutgoingEmail, type SentEmail } from './mailer'
+import { type Mailer, MailerError, type OutgoingEmail, type SendOutcome, type SentEmail } from './mailer'
+
+/** Requests in flight at once: Resend's default allowance is a few per second. */
+const CONCURRENCY = 4
 
 type ResendResult<T> = {
   data: T | null
@@ -35,8 +38,22 @@ export function resendMailer(apiKey: string, baseUrl?: string): Mailer {
   const resend = new Resend(apiKey, baseUrl ? { baseUrl } : undefined)
   return {
     kind: 'resend',
-    async send(email, idempotencyKey): Promise<SentEmail> {
-      return unwrap(await resend.emails.send(toResend(email), { idempotencyKey }))
+    async sendEach(items) {
+      const outcomes: SendOutcome[] = new Array(items.length)
+      let next = 0
+      const worker = async () => {
+        for (let i = next++; i < items.length; i = next++) {
+          const { email, idempotencyKey } = items[i] as (typeof items)[number]
+          try {
+            outcomes[i] = { ok: true, id: unwrap(await resend.emails.send(toResend(email), { idempotencyKey })).id }
+          } catch (error) {
+            if (!(error instanceof MailerError)) throw error
+            outcomes[i] = { ok: false, error }
+          }
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker))
+      return outcomes
     },
     async sendBatch(emails, idempotencyKey): Promise<SentEmail[]> {
       return unwrap(await resend.batch.send(emails.map(toResend), { idempotencyKey })).data

@@ -1,7 +1,7 @@
 import { mailSetup } from '../mail/config'
 import { MailerError } from '../mail/mailer'
 import type { SiteContent } from '../site/content'
-import { type ConfirmationDeps, type ConfirmationJob, sendConfirmation } from './signup'
+import { type ConfirmationDeps, type ConfirmationJob, sendConfirmations } from './signup'
 
 /**
  * Seconds to wait before retrying a failed send: what the provider asked for (Retry-After), else
@@ -46,22 +46,20 @@ export async function consumeMail(batch: MessageBatch<ConfirmationJob>, env: Env
     batch.retryAll({ delaySeconds: 60 })
     return
   }
-  const ready = deps
-  await Promise.all(
-    batch.messages.map(async (message) => {
-      try {
-        await sendConfirmation(ready, message.body, now)
-        message.ack()
-      } catch (err) {
-        if (err instanceof MailerError && !err.retryable) {
-          console.error(`mail queue: confirmation to ${message.body.subscriberId} refused: ${err.message}`)
-          message.ack()
-          return
-        }
-        const delaySeconds = retryDelay(err, message.attempts)
-        console.error(`mail queue: will retry in ${delaySeconds} s:`, err instanceof Error ? err.message : err)
-        message.retry({ delaySeconds })
-      }
-    }),
+  const outcomes = await sendConfirmations(
+    deps,
+    batch.messages.map((m) => m.body),
+    now,
   )
+  batch.messages.forEach((message, i) => {
+    const outcome = outcomes[i]
+    if (!outcome || outcome.ok) return message.ack()
+    if (!outcome.error.retryable) {
+      console.error(`mail queue: confirmation to ${message.body.subscriberId} refused: ${outcome.error.message}`)
+      return message.ack()
+    }
+    const delaySeconds = retryDelay(outcome.error, message.attempts)
+    console.error(`mail queue: will retry in ${delaySeconds} s: ${outcome.error.message}`)
+    message.retry({ delaySeconds })
+  })
 }

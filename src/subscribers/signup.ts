@@ -1,9 +1,9 @@
 import { greeting, subscriberEmail } from '../mail/compose'
 import type { EmailTemplate } from '../mail/fill'
-import type { Mailer } from '../mail/mailer'
+import type { Mailer, SendOutcome } from '../mail/mailer'
 import type { PublishedSettings } from '../site/manifest'
 import { subscriberLinks } from './links'
-import { claimSignup, getSubscriber, recordEvent, releaseConfirmationClaim, type SignupRecord } from './store'
+import { claimSignup, getSubscribers, recordEvents, releaseConfirmationClaim, type SignupRecord } from './store'
 
 /** A pending address gets at most one confirmation email in this time. */
 export const CONFIRMATION_INTERVAL_MS = 10 * 60_000
@@ -51,26 +51,51 @@ export interface ConfirmationDeps {
   confirmation: EmailTemplate
 }
 
+/** What became of one queued confirmation. */
+export type ConfirmationOutcome = SendOutcome | { ok: 'stale' }
+
 /**
- * Sends the confirmation of one claim, unless it is stale (the subscriber confirmed, left, or
- * signed up again since). Idempotent per claim: a retry never sends a second email.
+ * Sends the confirmations of several claims, each under its own idempotency key so a retry never
+ * sends one twice; a claim that went stale (the subscriber confirmed, left, or signed up again
+ * since) sends nothing. D1 is read once and written once for the whole batch.
  */
-export async function sendConfirmation(
+export async function sendConfirmations(
   deps: ConfirmationDeps,
-  job: ConfirmationJob,
+  jobs: ConfirmationJob[],
   now: number,
-): Promise<'sent' | 'stale'> {
-  const s = await getSubscriber(deps.db, job.subscriberId)
-  if (!s || s.status !== 'pending' || s.confirmation_sent_at !== job.claimedAt) return 'stale'
-  const links = await subscriberLinks(deps.signingKey, deps.origin, s.id, now)
-  const courseTitle = deps.settings.courses[s.course]?.title ?? deps.settings.name
-  const email = subscriberEmail(
-    deps.confirmation,
-    { greeting: greeting(s.first_name), course_title: courseTitle, confirm_url: links.confirm },
-    { to: s.email, from: deps.from, unsubscribeUrl: links.unsubscribe },
-    [{ name: 'type', value: 'confirmation' }],
+): Promise<ConfirmationOutcome[]> {
+  const subscribers = await getSubscribers(deps.db, [...new Set(jobs.map((j) => j.subscriberId))])
+  const live = jobs.flatMap((job, index) => {
+    const s = subscribers.get(job.subscriberId)
+    return s && s.status === 'pending' && s.confirmation_sent_at === job.claimedAt ? [{ job, index, s }] : []
+  })
+  const items = await Promise.all(
+    live.map(async ({ job, s }) => {
+      const links = await subscriberLinks(deps.signingKey, deps.origin, s.id, now)
+      const email = subscriberEmail(
+        deps.confirmation,
+        {
+          greeting: greeting(s.first_name),
+          course_title: deps.settings.courses[s.course]?.title ?? deps.settings.name,
+          confirm_url: links.confirm,
+        },
+        { to: s.email, from: deps.from, unsubscribeUrl: links.unsubscribe },
+        [{ name: 'type', value: 'confirmation' }],
+      )
+      return { email, idempotencyKey: `confirm-${s.id}-${job.claimedAt}` }
+    }),
   )
-  const sent = await deps.mailer.send(email, `confirm-${s.id}-${job.claimedAt}`)
-  await recordEvent(deps.db, s.id, 'confirmation_sent', now, { message_id: sent.id })
-  return 'sent'
+  const sent = await deps.mailer.sendEach(items)
+  const outcomes: ConfirmationOutcome[] = jobs.map(() => ({ ok: 'stale' }))
+  live.forEach(({ index }, i) => {
+    outcomes[index] = sent[i] as SendOutcome
+  })
+  await recordEvents(
+    deps.db,
+    live.flatMap(({ s }, i) => {
+      const o = sent[i]
+      return o?.ok ? [{ subscriberId: s.id, type: 'confirmation_sent', at: now, data: { message_id: o.id } }] : []
+    }),
+  )
+  return outcomes
 }

@@ -208,6 +208,30 @@ export const updateProfile = (db: D1Database, id: string, now: number, firstName
     timezone,
   )
 
+/** Several subscribers by id, in one query. */
+export async function getSubscribers(db: D1Database, ids: string[]): Promise<Map<string, Subscriber>> {
+  const { results } = await db
+    .prepare('SELECT * FROM subscribers WHERE id IN (SELECT value FROM json_each(?))')
+    .bind(JSON.stringify(ids))
+    .all<Subscriber>()
+  return new Map(results.map((s) => [s.id, s]))
+}
+
+/** One line of a subscriber's history. */
+export interface SubscriberEvent {
+  subscriberId: string
+  type: string
+  at: number
+  data?: Record<string, unknown>
+}
+
+/** Appends several history lines in one round trip. */
+export async function recordEvents(db: D1Database, events: SubscriberEvent[]): Promise<void> {
+  if (events.length === 0) return
+  const insert = db.prepare('INSERT INTO subscriber_events (subscriber_id, type, at, data) VALUES (?, ?, ?, ?)')
+  await db.batch(events.map((e) => insert.bind(e.subscriberId, e.type, e.at, JSON.stringify(e.data ?? {}))))
+}
+
 /** Appends to a subscriber's history. */
 export async function recordEvent(
   db: D1Database,
