@@ -44,7 +44,12 @@ export function textPart(html: string): string {
 }
 
 /** Compiles one MJML source (with `{{site.*}}` filled) into an email template. */
-export async function compileMjml(source: string, filePath: string, site: SiteSettings): Promise<EmailTemplate> {
+export async function compileMjml(
+  source: string,
+  filePath: string,
+  site: SiteSettings,
+  includePath = dirname(filePath),
+): Promise<EmailTemplate> {
   const values = siteValues(site)
   let result: Awaited<ReturnType<typeof mjml2html>>
   try {
@@ -53,7 +58,7 @@ export async function compileMjml(source: string, filePath: string, site: SiteSe
       filePath,
       // mjml 5 skips <mj-include> unless told otherwise, silently; partials live beside the emails.
       ignoreIncludes: false,
-      includePath: dirname(filePath),
+      includePath,
       fonts: {},
       keepComments: false,
     })

@@ -20,8 +20,9 @@ import {
   StandalonePage,
 } from '../src/site/render/pages'
 import { siteCss } from '../src/site/render/styles'
-import type { LinkItem, PageKind, PageModel, SiteSettings } from '../src/site/render/types'
+import type { EssayPart, LinkItem, PageKind, PageModel, SiteSettings } from '../src/site/render/types'
 import { timezoneScript } from '../src/subscribers/render/signup-form'
+import { buildCourses } from './course-build'
 import { buildEmails } from './email-build'
 
 const HTML = 'text/html; charset=utf-8'
@@ -104,7 +105,7 @@ async function loadPage(
   if (declared !== undefined && declared !== 'essay' && declared !== 'page')
     throw new ContentError(`${rel}: front matter "type" must be "essay" or "page"`)
   const kind: PageKind = path === '/' ? 'home' : isIndex ? 'section' : (declared ?? 'essay')
-  const env = {}
+  const env: Record<string, unknown> = {}
   const tokens = md.parse(content, env)
   const toc: LinkItem[] = []
   tokens.forEach((t, i) => {
@@ -112,6 +113,7 @@ async function loadPage(
       toc.push({ href: `#${t.attrGet('id')}`, text: tokens[i + 1]?.content ?? '' })
   })
   const html = md.renderer.render(tokens, md.options, env)
+  const parts = kind === 'essay' ? cutParts(md, tokens, env, data.lessons, rel) : []
   const words = content.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length
   const title = text(data.title, rel, 'title')
   const published = isoDate(data.published, rel, 'published')
@@ -132,7 +134,43 @@ async function loadPage(
     course: typeof data.course === 'string' ? data.course : undefined,
     trail: [],
     children: [],
+    parts: parts.map((p) => ({ ...p, title: p.title || title })),
   }
+}
+
+type Token = ReturnType<ReturnType<typeof markdown>['parse']>[number]
+
+/** Cuts an essay at its `##` headings: the opening, then one part per heading (its lessons). */
+function cutParts(
+  md: ReturnType<typeof markdown>,
+  tokens: Token[],
+  env: Record<string, unknown>,
+  lessons: unknown,
+  rel: string,
+): EssayPart[] {
+  const extra = Array.isArray(lessons) ? (lessons as Record<string, unknown>[]) : []
+  if (lessons !== undefined && !Array.isArray(lessons))
+    throw new ContentError(`${rel}: front matter "lessons" must be a list`)
+  const parts: { id?: string; title: string; tokens: Token[] }[] = [{ title: '', tokens: [] }]
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token
+    if (t.type === 'heading_open' && t.tag === 'h2') {
+      parts.push({ id: String(t.attrGet('id') ?? '') || undefined, title: tokens[i + 1]?.content ?? '', tokens: [] })
+      i += 2 // the heading's inline content and its closing tag
+      continue
+    }
+    parts.at(-1)?.tokens.push(t)
+  }
+  return parts.map((p, i) => {
+    const x = extra[i] ?? {}
+    return {
+      id: p.id,
+      title: p.title,
+      html: md.renderer.render(p.tokens, md.options, env),
+      subject: typeof x.subject === 'string' ? x.subject : undefined,
+      intro: typeof x.intro === 'string' ? x.intro : undefined,
+    }
+  })
 }
 
 const byOrderThenTitle = (a: PageModel, b: PageModel) => a.order - b.order || a.title.localeCompare(b.title)
@@ -206,6 +244,7 @@ export async function buildSite(contentDir: string, emailsDir = join(root, 'emai
     files,
     notFound,
     emails: await buildEmails(emailsDir, site),
+    courses: await buildCourses(pages, site, emailsDir),
     settings: { ...site, nav: ctx.nav },
     styleSrc: hashSource(siteCss),
     scriptSrc: hashSource(timezoneScript),

@@ -37,7 +37,15 @@ export interface Manifest {
   routes: Record<string, ManifestEntry>
   notFound: ManifestEntry
   emails: Record<string, ManifestEmail>
+  /** Each course's lessons, in order: lesson n is `lessons[n - 1]`. */
+  courses: Record<string, { lessons: ManifestLesson[] }>
   settings: PublishedSettings
+}
+
+/** A lesson: its email, its title, and the essay section it can be read at on the web. */
+export interface ManifestLesson extends ManifestEmail {
+  title: string
+  webPath: string
 }
 
 /** KV keys, under a versioned prefix so that a future layout can live beside this one. */

@@ -13,6 +13,8 @@ export interface SiteBuild {
   files: BuiltFile[]
   notFound: BuiltFile
   emails: Record<string, EmailTemplate>
+  /** Each course's lessons, in order. */
+  courses: Record<string, { lessons: (EmailTemplate & { title: string; webPath: string })[] }>
   settings: PublishedSettings
   styleSrc: string
   scriptSrc: string
@@ -64,48 +66,63 @@ export function kvStore(kv: KVNamespace): ContentStore {
   }
 }
 
+type ManifestBody = Pick<Manifest, 'routes' | 'notFound' | 'emails' | 'courses'>
+
+/** Names every file of a build by its hash; `blobs` holds each distinct body once. */
+async function describeBuild(build: SiteBuild): Promise<ManifestBody & { blobs: Map<string, string> }> {
+  const blobs = new Map<string, string>()
+  const describe = async (body: string, contentType: string): Promise<ManifestEntry> => {
+    const hash = await sha256Hex(body)
+    blobs.set(hash, body)
+    return { hash, contentType }
+  }
+  const email = async (e: EmailTemplate): Promise<ManifestEmail> => ({
+    subject: e.subject,
+    html: await describe(e.html, 'text/html; charset=utf-8'),
+    text: await describe(e.text, 'text/plain; charset=utf-8'),
+  })
+  const routes: Record<string, ManifestEntry> = {}
+  for (const f of build.files) routes[f.path] = await describe(f.body, f.contentType)
+  const notFound = await describe(build.notFound.body, build.notFound.contentType)
+  const emails: Record<string, ManifestEmail> = {}
+  for (const [name, e] of Object.entries(build.emails)) emails[name] = await email(e)
+  const courses: Manifest['courses'] = {}
+  for (const [course, c] of Object.entries(build.courses)) {
+    const lessons = []
+    for (const l of c.lessons) lessons.push({ ...(await email(l)), title: l.title, webPath: l.webPath })
+    courses[course] = { lessons }
+  }
+  return { routes, notFound, emails, courses, blobs }
+}
+
+/** Uploads the blobs the store does not hold yet. */
+async function uploadMissing(store: ContentStore, blobs: Map<string, string>) {
+  const existing = new Set(await store.listKeys(keys.blobPrefix))
+  const uploaded: string[] = []
+  const skipped: string[] = []
+  const toPut: { key: string; value: string }[] = []
+  for (const [hash, body] of blobs) {
+    if (existing.has(keys.blob(hash))) skipped.push(hash)
+    else {
+      uploaded.push(hash)
+      toPut.push({ key: keys.blob(hash), value: body })
+    }
+  }
+  if (toPut.length > 0) await store.putMany(toPut)
+  return { uploaded, skipped }
+}
+
 /**
  * Publishes a build: uploads the blobs the store lacks, archives the new manifest, then switches
  * the live manifest in one write. Publishing the same build twice uploads nothing.
  */
 export async function publishSite(store: ContentStore, build: SiteBuild, now: Date): Promise<PublishReport> {
-  const entries = new Map<string, { entry: ManifestEntry; body: string }>()
-  const describe = async (f: BuiltFile) => {
-    const entry = { hash: await sha256Hex(f.body), contentType: f.contentType }
-    entries.set(entry.hash, { entry, body: f.body })
-    return entry
-  }
-  const routes: Record<string, ManifestEntry> = {}
-  for (const f of build.files) routes[f.path] = await describe(f)
-  const notFound = await describe(build.notFound)
-  const emails: Record<string, ManifestEmail> = {}
-  for (const [name, e] of Object.entries(build.emails)) {
-    emails[name] = {
-      subject: e.subject,
-      html: await describe({ path: `email:${name}.html`, contentType: 'text/html; charset=utf-8', body: e.html }),
-      text: await describe({ path: `email:${name}.txt`, contentType: 'text/plain; charset=utf-8', body: e.text }),
-    }
-  }
-
-  const existing = new Set(await store.listKeys(keys.blobPrefix))
-  const uploaded: string[] = []
-  const skipped: string[] = []
-  const toPut: { key: string; value: string }[] = []
-  for (const [hash, { body }] of entries) {
-    const key = keys.blob(hash)
-    if (existing.has(key)) skipped.push(hash)
-    else {
-      uploaded.push(hash)
-      toPut.push({ key, value: body })
-    }
-  }
-  if (toPut.length > 0) await store.putMany(toPut)
-
+  const { blobs, ...body } = await describeBuild(build)
+  const { uploaded, skipped } = await uploadMissing(store, blobs)
   const { styleSrc, scriptSrc, settings } = build
-  const id = await sha256Hex(JSON.stringify({ routes, notFound, emails, settings, styleSrc, scriptSrc }))
+  const id = await sha256Hex(JSON.stringify({ ...body, settings, styleSrc, scriptSrc }))
   const current = await currentManifest(store)
   if (current?.id === id) return { manifestId: id, uploaded, skipped, switched: false }
-
   const manifest: Manifest = {
     version: 1,
     id,
@@ -113,10 +130,8 @@ export async function publishSite(store: ContentStore, build: SiteBuild, now: Da
     previous: current?.id,
     styleSrc,
     scriptSrc,
-    routes,
-    notFound,
-    emails,
     settings,
+    ...body,
   }
   const json = JSON.stringify(manifest)
   // Archive first, switch last: a crash in between leaves the old version live and whole.

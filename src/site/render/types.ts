@@ -1,3 +1,5 @@
+import type { CourseSchedule } from '../../course/schedule'
+
 /** Site-wide settings, read from content/site.json at build time. */
 export interface SiteSettings {
   name: string
@@ -9,6 +11,8 @@ export interface SiteSettings {
   disclaimer: string
   postalAddress: string
   wordsPerMinute: number
+  /** utm_source of links in the course's emails. */
+  utmSource: string
   /** Time zone of a subscriber whose browser and request tell none. */
   defaultTimezone: string
   /** From address of the course's emails (MAIL_FROM overrides it). */
@@ -22,6 +26,7 @@ export interface CourseSettings {
   title: string
   path: string
   consent: string
+  schedule: CourseSchedule
 }
 
 /** What kind of page a content file becomes; index.md files are sections (the root one is home). */
@@ -61,4 +66,18 @@ export interface PageModel {
   trail: LinkItem[]
   /** Direct children (pages and sub-sections), in display order. */
   children: PageModel[]
+  /** An essay's parts: the untitled opening, then one per `##` heading; a course's lessons. */
+  parts: EssayPart[]
+}
+
+/** One part of an essay, cut at its `##` headings. */
+export interface EssayPart {
+  /** The heading's anchor; undefined for the opening. */
+  id?: string
+  title: string
+  /** The part's HTML, without its heading. */
+  html: string
+  /** Optional per-lesson subject and intro line, from the essay's `lessons` front matter. */
+  subject?: string
+  intro?: string
 }

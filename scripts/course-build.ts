@@ -1,0 +1,109 @@
+/**
+ * Build step (Node): the courses' lessons, cut from the essays themselves (one per part: the
+ * opening, then each `##` section), so the site and the course never drift apart. Each lesson is
+ * compiled from emails/course/lesson.mjml with its part's HTML; links to the site get UTM tags.
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { escapeHtml } from '../src/lib/escape'
+import type { EmailTemplate } from '../src/mail/fill'
+import type { EssayPart, PageModel, SiteSettings } from '../src/site/render/types'
+import { compileMjml, EmailBuildError } from './email-build'
+
+/** One lesson: its email, and where it can be read on the web. */
+export interface LessonEmail extends EmailTemplate {
+  title: string
+  webPath: string
+}
+
+/** The emails of one course. */
+export interface CourseBuild {
+  lessons: LessonEmail[]
+}
+
+/** A site URL with the course's UTM tags, so analytics can tell the course's readers apart. */
+export function taggedUrl(site: SiteSettings, href: string, course: string, lesson: number): string {
+  const url = new URL(href, site.baseUrl)
+  url.searchParams.set('utm_source', site.utmSource)
+  url.searchParams.set('utm_medium', 'email')
+  url.searchParams.set('utm_campaign', course)
+  url.searchParams.set('utm_content', `lesson-${lesson}`)
+  return url.toString()
+}
+
+/** Absolute, tagged links in a part's HTML (its relative links point into the site). */
+const tagLinks = (html: string, site: SiteSettings, course: string, lesson: number) =>
+  html.replace(
+    /href="(\/[^"]*)"/g,
+    (_, href: string) => `href="${escapeHtml(taggedUrl(site, href.replace(/&amp;/g, '&'), course, lesson))}"`,
+  )
+
+const firstWords = (html: string, max: number) => {
+  const text = html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/&[a-z#0-9]+;/gi, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+  return text.length <= max ? text : `${text.slice(0, text.lastIndexOf(' ', max))}…`
+}
+
+interface LessonInput {
+  essay: PageModel
+  part: EssayPart
+  number: number
+  count: number
+  next?: EssayPart
+}
+
+function lessonValues(site: SiteSettings, course: string, title: string, x: LessonInput): Record<string, string> {
+  const webPath = `${x.essay.path}${x.part.id ? `#${x.part.id}` : ''}`
+  const intro =
+    x.part.intro ?? (x.number === 1 ? `welcome to ${title}. Here is your first lesson.` : 'here is your next lesson.')
+  const days = site.courses[course]?.schedule.daysBetween ?? 3
+  const next = x.next
+    ? `Next: lesson ${x.number + 1}, “${x.next.title}”, in about ${days} days.`
+    : `That was the last lesson of ${title}.`
+  return {
+    'lesson.subject': escapeHtml(x.part.subject ?? `Lesson ${x.number} of ${x.count}: ${x.part.title}`),
+    'lesson.preheader': escapeHtml(firstWords(x.part.html, 110)),
+    'lesson.number': String(x.number),
+    'lesson.count': String(x.count),
+    'lesson.title': escapeHtml(x.part.title),
+    'lesson.intro': escapeHtml(intro),
+    // Trusted: built from our own Markdown with raw HTML disabled.
+    'lesson.body': tagLinks(x.part.html, site, course, x.number),
+    'lesson.web_url': escapeHtml(taggedUrl(site, webPath, course, x.number)),
+    'lesson.next': escapeHtml(next),
+  }
+}
+
+/** Builds every course's lessons from the essays that name it in their front matter. */
+export async function buildCourses(
+  pages: PageModel[],
+  site: SiteSettings,
+  emailsDir: string,
+): Promise<Record<string, CourseBuild>> {
+  const templatePath = join(emailsDir, 'course', 'lesson.mjml')
+  const template = await readFile(templatePath, 'utf8')
+  const courses: Record<string, CourseBuild> = {}
+  for (const [course, settings] of Object.entries(site.courses)) {
+    const essays = pages.filter((p) => p.kind === 'essay' && p.course === course).sort((a, b) => a.order - b.order)
+    const parts = essays.flatMap((essay) => essay.parts.map((part) => ({ essay, part })))
+    if (parts.length === 0) throw new EmailBuildError(`course ${course}: no essay names it in its front matter`)
+    const lessons: LessonEmail[] = []
+    for (const [i, { essay, part }] of parts.entries()) {
+      const values = lessonValues(site, course, settings.title, {
+        essay,
+        part,
+        number: i + 1,
+        count: parts.length,
+        next: parts[i + 1]?.part,
+      })
+      const source = template.replace(/\{\{(lesson\.[a-z_]+)\}\}/g, (m, name: string) => values[name] ?? m)
+      const compiled = await compileMjml(source, templatePath, site, emailsDir)
+      lessons.push({ ...compiled, title: part.title, webPath: `${essay.path}${part.id ? `#${part.id}` : ''}` })
+    }
+    courses[course] = { lessons }
+  }
+  return courses
+}

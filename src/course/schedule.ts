@@ -1,0 +1,92 @@
+/** When lessons go out: every `daysBetween` days at `sendHour` local time, weekends skipped if set. */
+export interface CourseSchedule {
+  daysBetween: number
+  /** Hour of the subscriber's local day, 0–23. */
+  sendHour: number
+  skipWeekends: boolean
+}
+
+interface LocalDate {
+  year: number
+  month: number
+  day: number
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    })
+    formatters.set(timeZone, f)
+  }
+  return f
+}
+
+/** The wall-clock reading of an instant in a time zone. */
+export function localTime(at: number, timeZone: string) {
+  const parts: Record<string, number> = {}
+  for (const p of formatter(timeZone).formatToParts(new Date(at)))
+    if (p.type !== 'literal') parts[p.type] = Number(p.value)
+  return {
+    year: parts.year ?? 1970,
+    month: parts.month ?? 1,
+    day: parts.day ?? 1,
+    hour: parts.hour ?? 0,
+    minute: parts.minute ?? 0,
+    second: parts.second ?? 0,
+  }
+}
+
+/** Offset of the zone from UTC at an instant, in milliseconds (east positive). */
+function offsetAt(at: number, timeZone: string): number {
+  const l = localTime(at, timeZone)
+  return Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second) - Math.floor(at / 1000) * 1000
+}
+
+/**
+ * The instant a local wall-clock time happens in a zone. Across daylight-saving changes: a time
+ * skipped by a spring-forward gap moves later by the gap; a time that happens twice takes the first.
+ */
+export function zonedTime(date: LocalDate, hour: number, timeZone: string): number {
+  const asUtc = Date.UTC(date.year, date.month - 1, date.day, hour)
+  const before = offsetAt(asUtc - 43_200_000, timeZone)
+  const after = offsetAt(asUtc + 43_200_000, timeZone)
+  const reads = (t: number) => {
+    const l = localTime(t, timeZone)
+    return l.day === date.day && l.hour === hour
+  }
+  const candidates = [asUtc - before, asUtc - after].filter(reads).sort((x, y) => x - y)
+  // No candidate: the hour falls in a spring-forward gap; the pre-change offset lands just after it.
+  return candidates[0] ?? asUtc - before
+}
+
+const addDays = (d: LocalDate, days: number): LocalDate => {
+  const t = new Date(Date.UTC(d.year, d.month - 1, d.day + days))
+  return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate() }
+}
+
+const isWeekend = (d: LocalDate) => {
+  const weekday = new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay()
+  return weekday === 0 || weekday === 6
+}
+
+/**
+ * When the next lesson is due after one sent at `sentAt`: `daysBetween` local days later (then
+ * past any weekend, if skipped), at the send hour of the subscriber's own time zone.
+ */
+export function nextLessonAt(sentAt: number, timeZone: string, s: CourseSchedule): number {
+  const today = localTime(sentAt, timeZone)
+  let date = addDays(today, s.daysBetween)
+  while (s.skipWeekends && isWeekend(date)) date = addDays(date, 1)
+  return zonedTime(date, s.sendHour, timeZone)
+}
