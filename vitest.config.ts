@@ -12,6 +12,7 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ENVIRONMENT: 'local',
+                MAIL_REQUESTS_PER_SECOND: '1000',
                 SIGNING_KEY: 'test-signing-key-not-a-secret',
                 PUBLIC_URL: 'http://localhost',
                 TEST_MIGRATIONS: await readD1Migrations('./migrations'),

@@ -20,6 +20,8 @@ export class MailerError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly retryAfterSeconds?: number,
+    /** The provider's HTTP status; undefined when no answer came. */
+    readonly status?: number,
   ) {
     super(message)
     this.name = 'MailerError'

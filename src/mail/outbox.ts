@@ -27,6 +27,7 @@ RETURNING id`
 /** The mailer of local runs and tests: every email goes into D1's `outbox` table instead of out. */
 export function outboxMailer(db: D1Database, now: () => number = Date.now): Mailer {
   const store = async (items: { email: OutgoingEmail; key: string }[]): Promise<SentEmail[]> => {
+    if (items.length === 0) return [] // D1 refuses an empty batch
     const at = now()
     const results = await db.batch<{ id: string }>(
       items.map(({ email: e, key }) =>

@@ -30,6 +30,7 @@ function unwrap<T>(result: ResendResult<T>): T {
     `Resend ${status ?? 'unreachable'}: ${result.error?.name ?? 'error'}: ${result.error?.message ?? ''}`,
     retryable,
     Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    status ?? undefined,
   )
 }
 

@@ -1,6 +1,6 @@
 import { HTTPException } from 'hono/http-exception'
 import type { EmailTemplate } from '../mail/fill'
-import { blobCache, type Manifest, manifestCache } from './manifest'
+import { blobCache, type Manifest, type ManifestEmail, manifestCache } from './manifest'
 
 /** How long the isolate trusts its copy of the manifest, and how many blob bytes it keeps. */
 export interface ContentOptions {
@@ -16,6 +16,8 @@ export interface SiteContent {
   blob(kv: KVNamespace, hash: string): Promise<ArrayBuffer>
   /** One compiled email of the live manifest, ready for its placeholders. */
   email(kv: KVNamespace, manifest: Manifest, name: string): Promise<EmailTemplate>
+  /** Lesson `n` (from 1) of a course; undefined when the course has no such lesson. */
+  lesson(kv: KVNamespace, manifest: Manifest, course: string, n: number): Promise<EmailTemplate | undefined>
 }
 
 /** A 503 that says what a reader can do; `why` goes to the log, not to the reader. */
@@ -44,6 +46,10 @@ export function siteContent(options: ContentOptions): SiteContent {
     return body
   }
   const decoder = new TextDecoder()
+  const template = async (kv: KVNamespace, e: ManifestEmail): Promise<EmailTemplate> => {
+    const [html, text] = await Promise.all([blob(kv, e.html.hash), blob(kv, e.text.hash)])
+    return { subject: e.subject, html: decoder.decode(html), text: decoder.decode(text) }
+  }
   return {
     async manifest(kv) {
       let manifest: Manifest | undefined
@@ -59,8 +65,11 @@ export function siteContent(options: ContentOptions): SiteContent {
     async email(kv, manifest, name) {
       const entry = manifest.emails[name]
       if (!entry) throw unavailable(`email ${name} is not published`)
-      const [html, text] = await Promise.all([blob(kv, entry.html.hash), blob(kv, entry.text.hash)])
-      return { subject: entry.subject, html: decoder.decode(html), text: decoder.decode(text) }
+      return template(kv, entry)
+    },
+    async lesson(kv, manifest, course, n) {
+      const entry = manifest.courses[course]?.lessons[n - 1]
+      return entry ? template(kv, entry) : undefined
     },
   }
 }

@@ -1,7 +1,12 @@
+import { type CompletionDeps, sendCompletions } from '../course/completion'
+import type { CompletionJob } from '../course/deliver'
 import { mailSetup } from '../mail/config'
-import { MailerError } from '../mail/mailer'
+import { MailerError, type SendOutcome } from '../mail/mailer'
 import type { SiteContent } from '../site/content'
 import { type ConfirmationDeps, type ConfirmationJob, sendConfirmations } from './signup'
+
+/** A job on the MAIL queue: one transactional email. */
+export type MailJob = ConfirmationJob | CompletionJob
 
 /**
  * Seconds to wait before retrying a failed send: what the provider asked for (Retry-After), else
@@ -12,31 +17,38 @@ export function retryDelay(err: unknown, attempts: number): number {
   return Math.min(600, 10 * 2 ** Math.max(0, attempts - 1))
 }
 
-async function confirmationDeps(env: Env, content: SiteContent): Promise<ConfirmationDeps | string> {
+type Deps = { confirmation: ConfirmationDeps; completion: CompletionDeps }
+
+async function mailDeps(env: Env, content: SiteContent): Promise<Deps | string> {
   const setup = mailSetup(env)
   if (!setup.ok) return setup.problem
   const manifest = await content.manifest(env.CONTENT)
-  return {
+  const common = {
     db: env.DB,
     mailer: setup.mailer,
     signingKey: setup.signingKey,
     origin: env.PUBLIC_URL ?? manifest.settings.baseUrl,
     from: env.MAIL_FROM ?? manifest.settings.mailFrom,
     settings: manifest.settings,
-    confirmation: await content.email(env.CONTENT, manifest, 'confirmation'),
   }
+  const [confirmation, completion] = await Promise.all([
+    content.email(env.CONTENT, manifest, 'confirmation'),
+    content.email(env.CONTENT, manifest, 'course-complete'),
+  ])
+  const essayPath = (course: string) => manifest.courses[course]?.lessons[0]?.webPath ?? '/'
+  return { confirmation: { ...common, confirmation }, completion: { ...common, template: completion, essayPath } }
 }
 
 /**
- * The MAIL queue's consumer: sends each queued confirmation. A provider hiccup (429, 5xx, lost
+ * The MAIL queue's consumer: confirmations and closing emails. A provider hiccup (429, 5xx, lost
  * connection) retries the message later, honouring Retry-After; the idempotency key makes the
  * retry safe even when the first attempt did go out. Messages that keep failing end in the
  * dead-letter queue.
  */
-export async function consumeMail(batch: MessageBatch<ConfirmationJob>, env: Env, content: SiteContent, now: number) {
-  let deps: ConfirmationDeps | string
+export async function consumeMail(batch: MessageBatch<MailJob>, env: Env, content: SiteContent, now: number) {
+  let deps: Deps | string
   try {
-    deps = await confirmationDeps(env, content)
+    deps = await mailDeps(env, content)
   } catch (err) {
     console.error('mail queue: content unavailable', err)
     deps = 'the published content could not be read'
@@ -46,20 +58,35 @@ export async function consumeMail(batch: MessageBatch<ConfirmationJob>, env: Env
     batch.retryAll({ delaySeconds: 60 })
     return
   }
-  const outcomes = await sendConfirmations(
-    deps,
-    batch.messages.map((m) => m.body),
+  const outcomes: (SendOutcome | { ok: 'stale' } | undefined)[] = []
+  const confirmations = batch.messages.flatMap((m, i) => (m.body.kind === 'confirmation' ? [{ job: m.body, i }] : []))
+  const completions = batch.messages.flatMap((m, i) => (m.body.kind === 'completion' ? [{ job: m.body, i }] : []))
+  const sentC = await sendConfirmations(
+    deps.confirmation,
+    confirmations.map((x) => x.job),
     now,
   )
-  batch.messages.forEach((message, i) => {
-    const outcome = outcomes[i]
-    if (!outcome || outcome.ok) return message.ack()
-    if (!outcome.error.retryable) {
-      console.error(`mail queue: confirmation to ${message.body.subscriberId} refused: ${outcome.error.message}`)
-      return message.ack()
-    }
-    const delaySeconds = retryDelay(outcome.error, message.attempts)
-    console.error(`mail queue: will retry in ${delaySeconds} s: ${outcome.error.message}`)
-    message.retry({ delaySeconds })
+  confirmations.forEach((x, k) => {
+    outcomes[x.i] = sentC[k]
   })
+  const sentD = await sendCompletions(
+    deps.completion,
+    completions.map((x) => x.job),
+    now,
+  )
+  completions.forEach((x, k) => {
+    outcomes[x.i] = sentD[k]
+  })
+  batch.messages.forEach((message, i) => settle(message, outcomes[i]))
+}
+
+function settle(message: Message<MailJob>, outcome: SendOutcome | { ok: 'stale' } | undefined) {
+  if (!outcome || outcome.ok) return message.ack()
+  if (!outcome.error.retryable) {
+    console.error(`mail queue: ${message.body.kind} to ${message.body.subscriberId} refused: ${outcome.error.message}`)
+    return message.ack()
+  }
+  const delaySeconds = retryDelay(outcome.error, message.attempts)
+  console.error(`mail queue: will retry in ${delaySeconds} s: ${outcome.error.message}`)
+  message.retry({ delaySeconds })
 }

@@ -64,6 +64,7 @@ export async function sendConfirmations(
   jobs: ConfirmationJob[],
   now: number,
 ): Promise<ConfirmationOutcome[]> {
+  if (jobs.length === 0) return []
   const subscribers = await getSubscribers(deps.db, [...new Set(jobs.map((j) => j.subscriberId))])
   const live = jobs.flatMap((job, index) => {
     const s = subscribers.get(job.subscriberId)

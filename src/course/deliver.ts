@@ -1,0 +1,137 @@
+import { greeting, subscriberEmail } from '../mail/compose'
+import type { EmailTemplate } from '../mail/fill'
+import { type Mailer, MailerError, type OutgoingEmail } from '../mail/mailer'
+import type { PublishedSettings } from '../site/manifest'
+import { subscriberLinks } from '../subscribers/links'
+import { getSubscribers, type Subscriber } from '../subscribers/store'
+import type { LessonJob } from './dispatch'
+import { nextLessonAt } from './schedule'
+import { deliveriesFor, getBatch, type LessonBatch, type LessonPair, recordIntent, recordSent } from './store'
+
+/** A job on the MAIL queue: the short closing email after a subscriber's last lesson. */
+export interface CompletionJob {
+  kind: 'completion'
+  subscriberId: string
+  /** The batch that sent the last lesson; names this completion for idempotency. */
+  batchKey: string
+}
+
+/** What delivering lessons needs from the outside world. */
+export interface LessonDeps {
+  db: D1Database
+  mailer: Mailer
+  signingKey: string
+  origin: string
+  from: string
+  settings: PublishedSettings
+  /** Lesson n (from 1) of a course, compiled; undefined past the last. */
+  lesson(course: string, n: number): Promise<EmailTemplate | undefined>
+  lessonCount(course: string): number
+  /** Queues the closing email of subscribers who just received their last lesson. */
+  complete(jobs: CompletionJob[]): Promise<void>
+}
+
+const pairKey = (p: { subscriberId?: string; subscriber_id?: string; lesson: number }) =>
+  `${p.subscriberId ?? p.subscriber_id}:${p.lesson}`
+
+/** The idempotency key of a batch: the same pairs always make the same key. */
+async function batchKeyOf(course: string, pairs: LessonPair[]): Promise<string> {
+  const text = JSON.stringify([course, pairs.map(pairKey)])
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return `lessons-${hex.slice(0, 48)}`
+}
+
+async function renderLesson(deps: LessonDeps, s: Subscriber, lesson: number, now: number): Promise<OutgoingEmail> {
+  const template = await deps.lesson(s.course, lesson)
+  if (!template) throw new Error(`course ${s.course} has no lesson ${lesson}`)
+  const links = await subscriberLinks(deps.signingKey, deps.origin, s.id, now)
+  return subscriberEmail(
+    template,
+    { greeting: greeting(s.first_name), preferences_url: links.preferences },
+    { to: s.email, from: deps.from, unsubscribeUrl: links.unsubscribe },
+    [
+      { name: 'type', value: 'lesson' },
+      { name: 'course', value: s.course },
+      { name: 'lesson', value: String(lesson) },
+    ],
+  )
+}
+
+/**
+ * Sends one recorded batch and records the outcome. The same batch always goes out as the same
+ * request under the same key, so a retry after a lost answer is deduplicated by the provider.
+ */
+async function sendRecordedBatch(deps: LessonDeps, b: LessonBatch, now: number, known?: Map<string, Subscriber>) {
+  const subs =
+    known ??
+    (await getSubscribers(
+      deps.db,
+      b.pairs.map((p) => p.subscriberId),
+    ))
+  const pairs = b.pairs.filter((p) => subs.has(p.subscriberId)) // an erased subscriber drops out
+  if (pairs.length === 0) return 0
+  const emails = await Promise.all(
+    pairs.map((p) => renderLesson(deps, subs.get(p.subscriberId) as Subscriber, p.lesson, now)),
+  )
+  let ids: (string | null)[]
+  try {
+    ids = (await deps.mailer.sendBatch(emails, b.batchKey)).map((r) => r.id)
+  } catch (err) {
+    // 409: this key was used with a different body (a name changed since the first attempt): sent.
+    if (!(err instanceof MailerError && err.status === 409)) throw err
+    ids = pairs.map(() => null)
+  }
+  const count = deps.lessonCount(b.course)
+  const schedule = deps.settings.courses[b.course]?.schedule
+  const sent = pairs.map((p, i) => {
+    const s = subs.get(p.subscriberId) as Subscriber
+    const last = p.lesson >= count || !schedule
+    return {
+      ...p,
+      messageId: ids[i] ?? null,
+      nextSendAt: last ? null : nextLessonAt(b.dispatchedAt, s.timezone, schedule),
+    }
+  })
+  await recordSent(deps.db, b.batchKey, sent, now)
+  const finished = sent.filter((s) => s.nextSendAt === null)
+  if (finished.length > 0)
+    await deps.complete(
+      finished.map((f) => ({ kind: 'completion', subscriberId: f.subscriberId, batchKey: b.batchKey })),
+    )
+  return pairs.length
+}
+
+/**
+ * Delivers one LESSONS message. First finishes any batch an earlier attempt left half-done, then
+ * sends the lessons still owed: each subscriber re-read, so an unsubscribe or pause since the claim
+ * wins. A provider error is thrown for the queue to retry; nothing is ever sent twice or skipped.
+ */
+export async function deliverLessons(deps: LessonDeps, job: LessonJob, now: number): Promise<number> {
+  let sent = 0
+  const recorded = await deliveriesFor(deps.db, job.pairs)
+  for (const key of new Set(recorded.filter((d) => d.status === 'sending').map((d) => d.batch_key))) {
+    const unfinished = await getBatch(deps.db, key)
+    if (unfinished) sent += await sendRecordedBatch(deps, unfinished, now)
+  }
+  const taken = new Set(recorded.map(pairKey))
+  const subs = await getSubscribers(
+    deps.db,
+    job.pairs.map((p) => p.subscriberId),
+  )
+  const owed = job.pairs.filter((p) => {
+    const s = subs.get(p.subscriberId)
+    return (
+      !taken.has(pairKey(p)) && s?.status === 'active' && s.course === job.course && s.lesson_position === p.lesson - 1
+    )
+  })
+  if (owed.length === 0) return sent
+  const batch: LessonBatch = {
+    batchKey: await batchKeyOf(job.course, owed),
+    course: job.course,
+    pairs: owed,
+    dispatchedAt: job.dispatchedAt,
+  }
+  const owned = await recordIntent(deps.db, batch, now)
+  return owned ? sent + (await sendRecordedBatch(deps, owned, now, subs)) : sent
+}
