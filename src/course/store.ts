@@ -75,7 +75,7 @@ export async function recordIntent(db: D1Database, b: LessonBatch, now: number):
     .prepare(
       `INSERT INTO lesson_batches (batch_key, course, pairs, dispatched_at, created_at)
        SELECT ?1, ?2, json_group_array(json_object('subscriberId', subscriber_id, 'lesson', lesson)), ?3, ?4
-       FROM (SELECT subscriber_id, lesson FROM deliveries WHERE batch_key = ?1 ORDER BY subscriber_id, lesson)
+       FROM (SELECT subscriber_id, lesson FROM deliveries WHERE batch_key = ?1 ORDER BY subscriber_id, lesson) WHERE true
        ON CONFLICT DO NOTHING`,
     )
     .bind(b.batchKey, b.course, b.dispatchedAt, now)
