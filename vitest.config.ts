@@ -1,33 +1,42 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers'
 import { defineConfig } from 'vitest/config'
 
+/** The Worker inside workerd with miniflare's real KV, D1, Queues and rate limiter. */
+const workerProject = (
+  name: string,
+  include: string[],
+  exclude: string[],
+  extra: (inject: (k: 'resendUrl') => string) => Record<string, string>,
+) => ({
+  plugins: [
+    cloudflareTest(async ({ inject }) => ({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          ENVIRONMENT: 'local',
+          MAIL_REQUESTS_PER_SECOND: '1000',
+          SIGNING_KEY: 'test-signing-key-not-a-secret',
+          PUBLIC_URL: 'http://localhost',
+          TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+          ...extra(inject as (k: 'resendUrl') => string),
+        },
+      },
+    })),
+  ],
+  test: { name, include, exclude, globalSetup: ['test/global-setup.ts'], setupFiles: ['test/apply-migrations.ts'] },
+})
+
 export default defineConfig({
   test: {
     projects: [
-      {
-        // The Worker's behaviour, inside workerd with miniflare's real KV, D1 and rate limiter.
-        plugins: [
-          cloudflareTest(async () => ({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                ENVIRONMENT: 'local',
-                MAIL_REQUESTS_PER_SECOND: '1000',
-                SIGNING_KEY: 'test-signing-key-not-a-secret',
-                PUBLIC_URL: 'http://localhost',
-                TEST_MIGRATIONS: await readD1Migrations('./migrations'),
-              },
-            },
-          })),
-        ],
-        test: {
-          name: 'worker',
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/content/**', 'test/node/**'],
-          globalSetup: ['test/global-setup.ts'],
-          setupFiles: ['test/apply-migrations.ts'],
-        },
-      },
+      // Mail goes to the D1 outbox, as on a local run without RESEND_API_KEY.
+      workerProject('worker', ['test/**/*.test.ts'], ['test/content/**', 'test/node/**', 'test/chaos/**'], () => ({})),
+      // Mail goes through the resend SDK to a local Resend-speaking server that fails on purpose.
+      workerProject('chaos', ['test/chaos/**/*.test.ts'], [], (inject) => ({
+        RESEND_API_KEY: 're_test_not_a_real_key',
+        RESEND_BASE_URL: inject('resendUrl'),
+        MAIL_RETRY_BASE_SECONDS: '0',
+      })),
       {
         // Build-time checks of every content file and email, in Node where the build runs.
         test: { name: 'content', include: ['test/content/**/*.test.ts'], environment: 'node' },

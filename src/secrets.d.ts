@@ -16,5 +16,7 @@ declare namespace Cloudflare {
     TURNSTILE_VERIFY_URL?: string
     /** Origin used in links in emails; defaults to content/site.json's baseUrl. */
     PUBLIC_URL?: string
+    /** First retry delay of a failed send, in seconds (default 10); chaos tests set 0. */
+    MAIL_RETRY_BASE_SECONDS?: string
   }
 }

@@ -137,3 +137,23 @@ export const subscriberByEmail = (email: string) =>
 /** How many subscriber rows exist. */
 export const subscriberCount = async () =>
   (await env.DB.prepare('SELECT count(*) AS n FROM subscribers').first<{ n: number }>())?.n ?? 0
+
+/**
+ * Active subscribers straight into D1 (as if each had confirmed), lesson 1 due at `dueAt`:
+ * the factory for tests about the course rather than about signing up.
+ */
+export async function makeActiveSubscribers(n: number, o: { prefix: string; dueAt: number; timezone?: string }) {
+  const insert = env.DB.prepare(
+    `INSERT INTO subscribers (id, email, email_normalized, course, status, timezone, next_send_at,
+       consent_at, consent_text, created_at, confirmed_at, updated_at)
+     VALUES (?1, ?2, ?2, 'cure-back-pain-program', 'active', ?3, ?4, ?4, 'test consent', ?4, ?4, ?4)`,
+  )
+  const ids = Array.from({ length: n }, () => crypto.randomUUID())
+  for (let i = 0; i < n; i += 500)
+    await env.DB.batch(
+      ids
+        .slice(i, i + 500)
+        .map((id, k) => insert.bind(id, `${o.prefix}${i + k}@example.com`, o.timezone ?? 'UTC', o.dueAt)),
+    )
+  return ids
+}

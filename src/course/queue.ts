@@ -1,6 +1,6 @@
 import { mailSetup } from '../mail/config'
 import type { SiteContent } from '../site/content'
-import { retryDelay } from '../subscribers/mail-queue'
+import { retryBase, retryDelay } from '../subscribers/mail-queue'
 import { deliverLessons, type LessonDeps } from './deliver'
 import type { LessonJob } from './dispatch'
 
@@ -53,7 +53,7 @@ export async function consumeLessons(
       await deliverLessons(deps, message.body, now())
       message.ack()
     } catch (err) {
-      const delaySeconds = retryDelay(err, message.attempts)
+      const delaySeconds = retryDelay(err, message.attempts, retryBase(env))
       console.error(
         `lessons queue: batch of ${message.body.pairs.length} will retry in ${delaySeconds} s:`,
         err instanceof Error ? err.message : err,

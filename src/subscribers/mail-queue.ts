@@ -10,12 +10,15 @@ export type MailJob = ConfirmationJob | CompletionJob
 
 /**
  * Seconds to wait before retrying a failed send: what the provider asked for (Retry-After), else
- * 10 s, 20 s, 40 s … by attempt (from 1), at most 10 minutes.
+ * `base` (10 s), 2 × base, 4 × base … by attempt (from 1), at most 10 minutes.
  */
-export function retryDelay(err: unknown, attempts: number): number {
+export function retryDelay(err: unknown, attempts: number, base = 10): number {
   if (err instanceof MailerError && err.retryAfterSeconds) return Math.min(600, Math.ceil(err.retryAfterSeconds))
-  return Math.min(600, 10 * 2 ** Math.max(0, attempts - 1))
+  return Math.min(600, base * 2 ** Math.max(0, attempts - 1))
 }
+
+/** The first retry's delay; MAIL_RETRY_BASE_SECONDS shortens it for chaos tests. */
+export const retryBase = (env: Env) => Number(env.MAIL_RETRY_BASE_SECONDS ?? 10)
 
 type Deps = { confirmation: ConfirmationDeps; completion: CompletionDeps }
 
@@ -77,16 +80,16 @@ export async function consumeMail(batch: MessageBatch<MailJob>, env: Env, conten
   completions.forEach((x, k) => {
     outcomes[x.i] = sentD[k]
   })
-  batch.messages.forEach((message, i) => settle(message, outcomes[i]))
+  batch.messages.forEach((message, i) => settle(message, outcomes[i], retryBase(env)))
 }
 
-function settle(message: Message<MailJob>, outcome: SendOutcome | { ok: 'stale' } | undefined) {
+function settle(message: Message<MailJob>, outcome: SendOutcome | { ok: 'stale' } | undefined, base: number) {
   if (!outcome || outcome.ok) return message.ack()
   if (!outcome.error.retryable) {
     console.error(`mail queue: ${message.body.kind} to ${message.body.subscriberId} refused: ${outcome.error.message}`)
     return message.ack()
   }
-  const delaySeconds = retryDelay(outcome.error, message.attempts)
+  const delaySeconds = retryDelay(outcome.error, message.attempts, base)
   console.error(`mail queue: will retry in ${delaySeconds} s: ${outcome.error.message}`)
   message.retry({ delaySeconds })
 }

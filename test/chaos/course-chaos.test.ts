@@ -1,0 +1,100 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test'
+import { env } from 'cloudflare:workers'
+import { beforeAll, describe, expect, inject, it } from 'vitest'
+import worker from '../../src/index'
+import { makeActiveSubscribers, publish } from '../helpers'
+import type { AcceptedEmail, Stats } from '../support/resend-server'
+
+const resendUrl = inject('resendUrl')
+const control = (path: string, body?: unknown) =>
+  fetch(`${resendUrl}/__control/${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) })
+const DAY = 86_400_000
+const SUBSCRIBERS = 400
+const LESSONS = 5
+
+beforeAll(async () => {
+  await publish(inject('siteBuild'))
+  await control('reset')
+})
+
+async function cronAt(scheduledTime: number) {
+  const ctx = createExecutionContext()
+  await worker.scheduled(createScheduledController({ scheduledTime }), env, ctx)
+  await waitOnExecutionContext(ctx)
+}
+
+/** Waits until every lesson batch is sent and every subscriber released (retries included). */
+async function drained(deadline = Date.now() + 60_000) {
+  while (Date.now() < deadline) {
+    const busy = await env.DB.prepare(
+      `SELECT (SELECT count(*) FROM subscribers WHERE lease_until IS NOT NULL AND status = 'active')
+            + (SELECT count(*) FROM deliveries WHERE status = 'sending') AS n`,
+    ).first<{ n: number }>()
+    if (!busy?.n) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error('the lessons queue did not drain within 60 s')
+}
+
+const accepted = async () => ((await (await control('emails')).json()) as { emails: AcceptedEmail[] }).emails
+
+describe('the whole course against a Resend that fails a fifth of its calls', () => {
+  it('delivers every lesson to every subscriber exactly once', async () => {
+    const start = Date.now()
+    const ids = await makeActiveSubscribers(SUBSCRIBERS, { prefix: 'chaos', dueAt: start })
+    // 429s, 500s and answers lost after Resend accepted the emails (the case that tempts a double send).
+    await control('faults', {
+      rate429: 0.07,
+      rate500: 0.07,
+      rateDrop: 0.06,
+      dropAfterAccept: true,
+      retryAfterSeconds: 0,
+      seed: 7,
+    })
+    for (let round = 0; round < LESSONS; round++) {
+      await cronAt(start + round * 10 * DAY)
+      await drained()
+    }
+    // The closing emails go through the MAIL queue, retried the same way.
+    for (let i = 0; i < 600; i++) {
+      if ((await accepted()).filter((e) => e.email.tags?.some((t) => t.value === 'completion')).length >= SUBSCRIBERS)
+        break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    await control('faults', {})
+
+    const rows = await env.DB.prepare(
+      `SELECT lesson, count(*) AS n FROM deliveries WHERE status = 'sent' GROUP BY lesson`,
+    ).all<{
+      lesson: number
+      n: number
+    }>()
+    expect(rows.results).toEqual([1, 2, 3, 4, 5].map((lesson) => ({ lesson, n: SUBSCRIBERS })))
+
+    const emails = await accepted()
+    const lessonsTo = new Map<string, string[]>()
+    for (const e of emails.filter((x) => x.email.tags?.some((t) => t.value === 'lesson'))) {
+      const to = e.email.to[0] ?? ''
+      lessonsTo.set(to, [...(lessonsTo.get(to) ?? []), e.email.tags?.find((t) => t.name === 'lesson')?.value ?? ''])
+    }
+    expect(lessonsTo.size).toBe(SUBSCRIBERS)
+    for (const [to, lessons] of lessonsTo) expect(lessons, to).toEqual(['1', '2', '3', '4', '5'])
+    const completions = emails.filter((e) => e.email.tags?.some((t) => t.value === 'completion'))
+    expect(new Set(completions.map((e) => e.email.to[0])).size).toBe(SUBSCRIBERS)
+    expect(completions).toHaveLength(SUBSCRIBERS)
+
+    const statuses = await env.DB.prepare(
+      `SELECT status, count(*) AS n FROM subscribers WHERE id IN (SELECT value FROM json_each(?)) GROUP BY status`,
+    )
+      .bind(JSON.stringify(ids))
+      .all<{ status: string; n: number }>()
+    expect(statuses.results).toEqual([{ status: 'completed', n: SUBSCRIBERS }])
+
+    // The faults really happened: this is not a run where everything went through the first time.
+    const stats = (await (await control('stats')).json()) as Stats
+    expect(stats.byStatus['429']).toBeGreaterThan(0)
+    expect(stats.byStatus['500']).toBeGreaterThan(0)
+    expect(stats.dropped).toBeGreaterThan(0)
+    console.log(`chaos: ${stats.requests} provider calls, ${JSON.stringify(stats.byStatus)}, ${stats.dropped} dropped`)
+  }, 180_000)
+})
