@@ -6,19 +6,12 @@
  * - the essay from KV against the same bytes as a static asset (target: ratio >= 0.9),
  * - POST /api/subscribe with new addresses, each from its own client IP (target: >= 500/s, p99 < 50 ms).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, gzipSync } from 'node:zlib'
 import autocannon from 'autocannon'
-import { getPlatformProxy } from 'wrangler'
-import { offlineEnv } from '../scripts/publish'
-import { buildSite } from '../scripts/site-build'
-import { kvStore, publishSite } from '../src/site/publish'
+import { ESSAY, prepareState, root, startWorker } from './lib'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const ESSAY = '/back-pain/back-exercises/spine-exercises'
 const STATIC = '/static-baseline/essay'
 const port = Number(process.env.BENCH_PORT ?? 8788)
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
@@ -26,61 +19,18 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 32)
 // Signups go through D1, the MAIL queue and its consumer (the local outbox), all in this workerd.
 const state = join(root, 'tmp/bench-state')
 const assets = join(root, 'tmp/bench-assets')
-const env = { ...process.env, ...offlineEnv, CI: 'true' }
 
 type Figures = { rps: number; p50: number; p99: number }
 
-/** Fresh local state: migrations, the published site, and the essay's bytes as a static asset. */
+/** Fresh local state, and the essay's bytes as a static asset beside it. */
 async function prepare(): Promise<{ essay: string; consent: string }> {
-  const { build } = await buildSite(join(root, 'content'))
+  const build = await prepareState(state)
   const essay = build.files.find((f) => f.path === ESSAY)?.body
   if (!essay) throw new Error('the essay is missing from the build')
-  await rm(state, { recursive: true, force: true })
   await rm(assets, { recursive: true, force: true })
   await mkdir(join(assets, 'static-baseline'), { recursive: true })
   await writeFile(join(assets, `${STATIC}.html`), essay)
-  execFileSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], {
-    cwd: root,
-    env,
-    stdio: 'ignore',
-  })
-  Object.assign(process.env, offlineEnv)
-  const proxy = await getPlatformProxy<Env>({ persist: { path: join(state, 'v3') }, remoteBindings: false })
-  try {
-    await publishSite(kvStore(proxy.env.CONTENT), build, new Date())
-  } finally {
-    await proxy.dispose()
-  }
   return { essay, consent: build.settings.courses['cure-back-pain-program']?.consent ?? '' }
-}
-
-async function startWorker(): Promise<ChildProcess> {
-  const args = [
-    'wrangler',
-    'dev',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--persist-to',
-    state,
-    '--assets',
-    assets,
-  ]
-  const vars = ['ENVIRONMENT:local', 'SIGNING_KEY:bench-signing-key', `PUBLIC_URL:http://127.0.0.1:${port}`]
-  const child = spawn('npx', [...args, ...vars.flatMap((v) => ['--var', v]), '--log-level', 'error'], {
-    cwd: root,
-    env,
-    stdio: 'ignore',
-    detached: true,
-  })
-  for (let i = 0; i < 120; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}${ESSAY}`)).ok) return child
-    } catch {}
-    await new Promise((r) => setTimeout(r, 500))
-  }
-  throw new Error('wrangler dev did not start within 60 s')
 }
 
 async function load(options: autocannon.Options, expect = 200): Promise<Figures> {
@@ -147,7 +97,7 @@ function signups(consent: string, overallRate?: number): Promise<Figures> {
 }
 
 const { essay, consent } = await prepare()
-const worker = await startWorker()
+const worker = await startWorker(port, state, {}, ['--assets', assets])
 try {
   const { page, asset } = await pages()
   const signupMax = await signups(consent)
@@ -181,5 +131,5 @@ try {
   })
   console.log(`${connections} connections, ${seconds} s per measurement, loopback, ${process.platform} ${process.arch}`)
 } finally {
-  if (worker.pid) process.kill(-worker.pid, 'SIGTERM')
+  worker.stop()
 }

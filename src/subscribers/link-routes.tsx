@@ -22,10 +22,6 @@ import * as store from './store'
 type LinkEnv = { Bindings: Env; Variables: { subscriberId: string } }
 type Ctx = Context<LinkEnv>
 
-/** Lessons in a course, for "Lessons received: n of m"; the course issue publishes them. */
-const lessonCount = (settings: PublishedSettings, course: string) =>
-  (settings as PublishedSettings & { lessonCounts?: Record<string, number> }).lessonCounts?.[course] ?? 5
-
 const ENDED: store.SubscriberStatus[] = ['unsubscribed', 'bounced', 'complained']
 
 /**
@@ -120,7 +116,8 @@ export function linkRoutes(content: SiteContent) {
   ) => {
     const s = await store.getSubscriber(c.env.DB, id)
     if (!s) return page(c, 'Subscription ended', <Ended />, 404)
-    const settings = (await content.manifest(c.env.CONTENT)).settings
+    const manifest = await content.manifest(c.env.CONTENT)
+    const settings = manifest.settings
     const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', id, Date.now())
     const timezones = Intl.supportedValuesOf('timeZone')
     if (!timezones.includes(s.timezone)) timezones.unshift(s.timezone)
@@ -128,7 +125,7 @@ export function linkRoutes(content: SiteContent) {
       <Preferences
         subscriber={s}
         courseTitle={settings.courses[s.course]?.title ?? 'The course'}
-        lessons={lessonCount(settings, s.course)}
+        lessons={manifest.courses[s.course]?.lessons.length ?? 0}
         timezones={timezones}
         unsubscribeUrl={links.unsubscribe}
         errors={extra.errors}

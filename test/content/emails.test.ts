@@ -62,3 +62,32 @@ describe('an email with an MJML mistake', () => {
     }
   })
 })
+
+describe('every lesson of every course', () => {
+  it('is cut from the essay, one per part, and fits the budget with a text part and the footer', async () => {
+    const { buildSite } = await import('../../scripts/site-build')
+    const { build } = await buildSite(join(root, 'content'))
+    const lessons = build.courses['cure-back-pain-program']?.lessons ?? []
+    expect(lessons.map((l) => l.title)).toEqual([
+      'Spine Exercises and Back Pain',
+      'What are Spine Exercises?',
+      'Spine Exercises Surprises',
+      'Spine Exercises Theories',
+      'Spine Exercise Summation',
+    ])
+    for (const [i, l] of lessons.entries()) {
+      expect(l.subject).toMatch(new RegExp(`^Lesson ${i + 1} of 5`))
+      expect(Buffer.byteLength(l.html)).toBeLessThanOrEqual(EMAIL_BUDGET_BYTES)
+      expect(l.text).toContain(`Lesson ${i + 1} of 5`)
+      for (const part of [l.html, l.text]) {
+        expect(part).toContain('{{unsubscribe_url}}')
+        expect(part).toContain('{{preferences_url}}')
+        expect(part).toContain('Springfield, IL 62701')
+        expect(part).toContain('utm_medium=email')
+        expect(part).toContain('utm_content=lesson-')
+      }
+      const left = [...`${l.subject}${l.html}${l.text}`.matchAll(/\{\{([^}]+)\}\}/g)].map((m) => m[1])
+      expect(new Set(left)).toEqual(new Set(['greeting', 'preferences_url', 'unsubscribe_url']))
+    }
+  })
+})

@@ -48,6 +48,8 @@ export type ResendServer = {
   port: number
   close(): Promise<void>
   accepted(): AcceptedEmail[]
+  /** Counters only: cheap to poll while thousands of emails arrive. */
+  stats(): Stats
   reset(): void
   setFaults(f: Faults): void
 }
@@ -278,6 +280,7 @@ export async function startResendServer(options: { port?: number; host?: string 
         server.closeAllConnections()
       }),
     accepted: () => structuredClone(emails),
+    stats: () => ({ ...structuredClone(stats), accepted: emails.length }),
     reset,
     setFaults,
   }
