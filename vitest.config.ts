@@ -17,6 +17,11 @@ const workerProject = (
           MAIL_REQUESTS_PER_SECOND: '1000',
           SIGNING_KEY: 'test-signing-key-not-a-secret',
           PUBLIC_URL: 'http://localhost',
+          // A developer's .dev.vars must not reach the tests (a real RESEND_API_KEY would send mail).
+          RESEND_API_KEY: '',
+          RESEND_BASE_URL: '',
+          MAIL_FROM: '',
+          TURNSTILE_SECRET: '',
           TEST_MIGRATIONS: await readD1Migrations('./migrations'),
           ...extra(inject as (k: 'resendUrl') => string),
         },

@@ -20,6 +20,26 @@ describe("the isolate's memory in front of KV", () => {
     expect(text(await getBlob(env.CONTENT, hashes[1] ?? ''))).toBe(bodies[1])
   })
 
+  it('reads a blob from KV once, however many requests miss it at the same moment', async () => {
+    const bodies = ['x'.repeat(100), 'y'.repeat(100)]
+    const hashes = await Promise.all(bodies.map(sha256Hex))
+    await Promise.all(hashes.map((h, i) => env.CONTENT.put(keys.blob(h), bodies[i] ?? '')))
+    let reads = 0
+    const counted = new Proxy(env.CONTENT, {
+      get: (target, prop) =>
+        prop === 'get'
+          ? (key: string, options: { type: 'arrayBuffer'; cacheTtl?: number }) => {
+              reads += 1
+              return target.get(key, options)
+            }
+          : Reflect.get(target, prop),
+    })
+    const getBlob = blobCache(1024)
+    await Promise.all(Array.from({ length: 20 }, () => getBlob(counted, hashes[0] ?? '')))
+    for (let i = 0; i < 10; i++) await getBlob(counted, hashes[i % 2] ?? '')
+    expect(reads).toBe(2)
+  })
+
   it('rereads the manifest once its time in the isolate is up', async () => {
     let now = 0
     const getManifest = manifestCache(5_000, () => now)

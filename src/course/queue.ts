@@ -5,15 +5,16 @@ import { deliverLessons, type LessonDeps } from './deliver'
 import type { LessonJob } from './dispatch'
 
 async function lessonDeps(env: Env, content: SiteContent): Promise<LessonDeps | string> {
-  const setup = mailSetup(env)
-  if (!setup.ok) return setup.problem
   const manifest = await content.manifest(env.CONTENT)
+  const setup = mailSetup(env, manifest.settings)
+  if (!setup.ok) return setup.problem
+  const { mailer, signingKey, origin, from } = setup
   return {
     db: env.DB,
-    mailer: setup.mailer,
-    signingKey: setup.signingKey,
-    origin: env.PUBLIC_URL ?? manifest.settings.baseUrl,
-    from: env.MAIL_FROM ?? manifest.settings.mailFrom,
+    mailer,
+    signingKey,
+    origin,
+    from,
     settings: manifest.settings,
     lesson: (course, n) => content.lesson(env.CONTENT, manifest, course, n),
     lessonCount: (course) => manifest.courses[course]?.lessons.length ?? 0,
@@ -45,7 +46,7 @@ export async function consumeLessons(
     batch.retryAll({ delaySeconds: 60 })
     return
   }
-  const perSecond = Number(env.MAIL_REQUESTS_PER_SECOND ?? 2)
+  const perSecond = Number(env.MAIL_REQUESTS_PER_SECOND || 2)
   const spacing = perSecond > 0 ? 1000 / perSecond : 0
   for (const message of batch.messages) {
     const started = Date.now()

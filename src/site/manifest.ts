@@ -75,17 +75,12 @@ export async function readBlob(kv: KVNamespace, hash: string): Promise<ArrayBuff
  */
 export function blobCache(maxBytes: number) {
   const entries = new Map<string, ArrayBuffer>()
+  // Concurrent misses of one blob share one read, so it is counted (and stored) once.
+  const reading = new Map<string, Promise<ArrayBuffer | undefined>>()
   let bytes = 0
-  return async function getBlob(kv: KVNamespace, hash: string): Promise<ArrayBuffer | undefined> {
-    const hit = entries.get(hash)
-    if (hit) {
-      // Map keeps insertion order: re-inserting marks the entry most recently used.
-      entries.delete(hash)
-      entries.set(hash, hit)
-      return hit
-    }
+  const fill = async (kv: KVNamespace, hash: string) => {
     const body = await readBlob(kv, hash)
-    if (!body || body.byteLength > maxBytes) return body
+    if (!body || body.byteLength > maxBytes || entries.has(hash)) return body
     entries.set(hash, body)
     bytes += body.byteLength
     for (const [oldest, old] of entries) {
@@ -94,6 +89,21 @@ export function blobCache(maxBytes: number) {
       bytes -= old.byteLength
     }
     return body
+  }
+  return async function getBlob(kv: KVNamespace, hash: string): Promise<ArrayBuffer | undefined> {
+    const hit = entries.get(hash)
+    if (hit) {
+      // Map keeps insertion order: re-inserting marks the entry most recently used.
+      entries.delete(hash)
+      entries.set(hash, hit)
+      return hit
+    }
+    let pending = reading.get(hash)
+    if (!pending) {
+      pending = fill(kv, hash).finally(() => reading.delete(hash))
+      reading.set(hash, pending)
+    }
+    return pending
   }
 }
 

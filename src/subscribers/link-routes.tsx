@@ -5,7 +5,6 @@ import type { Child } from 'hono/jsx'
 import { renderPage } from '../lib/page'
 import { type TokenPurpose, verifyToken } from '../lib/tokens'
 import { type SiteContent, unavailable } from '../site/content'
-import type { PublishedSettings } from '../site/manifest'
 import { subscriberLinks } from './links'
 import {
   Confirmed,

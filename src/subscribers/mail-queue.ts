@@ -18,22 +18,16 @@ export function retryDelay(err: unknown, attempts: number, base = 10): number {
 }
 
 /** The first retry's delay; MAIL_RETRY_BASE_SECONDS shortens it for chaos tests. */
-export const retryBase = (env: Env) => Number(env.MAIL_RETRY_BASE_SECONDS ?? 10)
+export const retryBase = (env: Env) => Number(env.MAIL_RETRY_BASE_SECONDS || 10)
 
 type Deps = { confirmation: ConfirmationDeps; completion: CompletionDeps }
 
 async function mailDeps(env: Env, content: SiteContent): Promise<Deps | string> {
-  const setup = mailSetup(env)
-  if (!setup.ok) return setup.problem
   const manifest = await content.manifest(env.CONTENT)
-  const common = {
-    db: env.DB,
-    mailer: setup.mailer,
-    signingKey: setup.signingKey,
-    origin: env.PUBLIC_URL ?? manifest.settings.baseUrl,
-    from: env.MAIL_FROM ?? manifest.settings.mailFrom,
-    settings: manifest.settings,
-  }
+  const setup = mailSetup(env, manifest.settings)
+  if (!setup.ok) return setup.problem
+  const { mailer, signingKey, origin, from } = setup
+  const common = { db: env.DB, mailer, signingKey, origin, from, settings: manifest.settings }
   const [confirmation, completion] = await Promise.all([
     content.email(env.CONTENT, manifest, 'confirmation'),
     content.email(env.CONTENT, manifest, 'course-complete'),
@@ -80,14 +74,18 @@ export async function consumeMail(batch: MessageBatch<MailJob>, env: Env, conten
   completions.forEach((x, k) => {
     outcomes[x.i] = sentD[k]
   })
-  batch.messages.forEach((message, i) => settle(message, outcomes[i], retryBase(env)))
+  for (const [i, message] of batch.messages.entries()) settle(message, outcomes[i], retryBase(env))
 }
 
 function settle(message: Message<MailJob>, outcome: SendOutcome | { ok: 'stale' } | undefined, base: number) {
-  if (!outcome || outcome.ok) return message.ack()
+  if (!outcome || outcome.ok) {
+    message.ack()
+    return
+  }
   if (!outcome.error.retryable) {
     console.error(`mail queue: ${message.body.kind} to ${message.body.subscriberId} refused: ${outcome.error.message}`)
-    return message.ack()
+    message.ack()
+    return
   }
   const delaySeconds = retryDelay(outcome.error, message.attempts, base)
   console.error(`mail queue: will retry in ${delaySeconds} s: ${outcome.error.message}`)

@@ -83,7 +83,11 @@ export const signupSchema = z.strictObject({
     .max(512, 'must be at most 512 characters')
     .regex(/^\/[^\s]*$/, 'must be a path starting with /')
     .optional(),
-  referrer: z.string().max(2048, 'must be at most 2048 characters').pipe(z.url('must be a URL')).optional(),
+  referrer: z
+    .string()
+    .max(2048, 'must be at most 2048 characters')
+    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
+    .optional(),
   /** The honeypot: people never see it, so anything in it came from a bot. */
   website: z.string().max(1000).optional(),
   'cf-turnstile-response': z.string().max(4096).optional(),
@@ -104,7 +108,8 @@ export type PreferencesFields = z.infer<typeof preferencesSchema>
 
 /** The first problem of each field, keyed by field name (`form` for the object itself). */
 export function fieldErrors(error: z.ZodError): Record<string, string> {
-  const out: Record<string, string> = {}
+  // No prototype: a field named "__proto__" is reported like any other.
+  const out: Record<string, string> = Object.create(null)
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out[key] ??= 'is not a field this endpoint accepts'

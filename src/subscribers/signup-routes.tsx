@@ -33,7 +33,7 @@ async function refuse(
   const headers = status === 429 ? { 'Retry-After': '60' } : status === 503 ? { 'Retry-After': '120' } : undefined
   if (wantsJson(c)) return c.json({ error: { status, message, fields: errors } }, status, headers)
   const settings = (await content.manifest(c.env.CONTENT)).settings
-  const course = retry ? settings.courses[retry.courseId] : undefined
+  const course = retry && Object.hasOwn(settings.courses, retry.courseId) ? settings.courses[retry.courseId] : undefined
   const values = { email: String(retry?.values.email ?? ''), name: String(retry?.values.name ?? '') }
   const body =
     status === 400 && course && retry ? (
@@ -80,7 +80,7 @@ function toRecord(c: Ctx, f: SignupFields, courseId: string, settings: Published
     timezone: f.timezone ?? cfZone ?? settings.defaultTimezone,
     source: f.source,
     referrer: f.referrer ?? (ref && !own ? ref.href.slice(0, 2048) : undefined),
-    landingPath: f.landing_path ?? (ref ? ref.pathname.slice(0, 512) : undefined),
+    landingPath: f.landing_path ?? (ref && own ? ref.pathname.slice(0, 512) : undefined),
     utm: {
       source: f.utm_source ?? fromRef('utm_source'),
       medium: f.utm_medium ?? fromRef('utm_medium'),
@@ -121,18 +121,18 @@ export function signupRoutes(content: SiteContent) {
       const raw = await readFields(c)
       if (!raw) return refuse(c, content, 400, { form: 'the body must be a JSON object or a form' })
       const parsed = signupSchema.safeParse(raw)
-      const courseId = typeof raw.course === 'string' ? raw.course : DEFAULT_COURSE
-      const retry = { values: raw, courseId }
+      const retry = { values: raw, courseId: typeof raw.course === 'string' ? raw.course : DEFAULT_COURSE }
       if (!parsed.success) return refuse(c, content, 400, fieldErrors(parsed.error), retry)
       const f = parsed.data
       if (f.website) return refuse(c, content, 400, { website: 'must be left empty' }, retry)
       const settings = (await content.manifest(c.env.CONTENT)).settings
-      const course = settings.courses[f.course ?? DEFAULT_COURSE]
+      const courseId = f.course ?? DEFAULT_COURSE
+      const course = Object.hasOwn(settings.courses, courseId) ? settings.courses[courseId] : undefined
       if (!course)
         return refuse(c, content, 400, { course: `must be one of: ${Object.keys(settings.courses).join(', ')}` })
       if (f.consent !== course.consent)
         return refuse(c, content, 400, { consent: 'must be the exact consent wording the form shows' }, retry)
-      return accept(c, f, f.course ?? DEFAULT_COURSE, settings)
+      return accept(c, f, courseId, settings)
     },
   )
 
@@ -143,7 +143,7 @@ export function signupRoutes(content: SiteContent) {
         c.env.TURNSTILE_SECRET,
         f['cf-turnstile-response'],
         ip,
-        c.env.TURNSTILE_VERIFY_URL,
+        c.env.TURNSTILE_VERIFY_URL || undefined,
       )
       if (check === 'failed')
         return refuse(c, content, 403, { 'cf-turnstile-response': 'did not pass the human check' })

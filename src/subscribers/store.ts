@@ -68,7 +68,7 @@ ON CONFLICT (email_normalized, course) DO UPDATE SET
   utm_term = excluded.utm_term, utm_content = excluded.utm_content,
   consent_at = excluded.consent_at, consent_ip = excluded.consent_ip,
   consent_user_agent = excluded.consent_user_agent, consent_text = excluded.consent_text,
-  lesson_position = 0, next_send_at = NULL, confirmed_at = NULL,
+  lesson_position = 0, next_send_at = NULL, confirmed_at = NULL, unsubscribed_at = NULL,
   confirmation_sent_at = excluded.confirmation_sent_at, updated_at = excluded.updated_at
 WHERE subscribers.status = 'unsubscribed'
    OR (subscribers.status = 'pending'
@@ -79,7 +79,10 @@ RETURNING *`
 const SIGNUP_EVENT = `
 INSERT INTO subscriber_events (subscriber_id, type, at, data)
 SELECT id, CASE WHEN id = ?1 THEN 'signed_up' ELSE 'signed_up_again' END, ?3, json_object('source', ?4, 'consent_text', ?5)
-FROM subscribers WHERE email_normalized = ?2 AND course = ?6 AND confirmation_sent_at = ?3 AND updated_at = ?3`
+FROM subscribers
+WHERE email_normalized = ?2 AND course = ?6 AND confirmation_sent_at = ?3 AND updated_at = ?3
+  -- Only when the upsert just before it claimed the row: two signups in one millisecond make one line.
+  AND changes() > 0`
 
 /**
  * Records a signup and claims the right to send one confirmation email. A new address is inserted
