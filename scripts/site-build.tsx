@@ -21,7 +21,7 @@ import {
 } from '../src/site/render/pages'
 import { siteCss } from '../src/site/render/styles'
 import type { EssayPart, LinkItem, PageKind, PageModel, SiteSettings } from '../src/site/render/types'
-import { timezoneScript } from '../src/subscribers/render/signup-form'
+import { SIGNUP_SCRIPT_PATH, signupScript } from '../src/subscribers/render/signup-form'
 import { buildCourses } from './course-build'
 import { buildEmails } from './email-build'
 
@@ -227,12 +227,14 @@ export async function buildSite(contentDir: string, emailsDir = join(root, 'emai
       path: page.path,
       contentType: HTML,
       body: `<!doctype html>${await (<Page ctx={ctx} page={page} />).toString()}`,
+      ...(page.course ? { scripts: true } : {}),
     })
   }
   files.push(
     { path: '/feed.xml', contentType: 'application/atom+xml; charset=utf-8', body: renderFeed(site, essays) },
     { path: '/sitemap.xml', contentType: 'application/xml; charset=utf-8', body: renderSitemap(site, pages) },
     { path: '/robots.txt', contentType: 'text/plain; charset=utf-8', body: renderRobots(site) },
+    { path: SIGNUP_SCRIPT_PATH, contentType: 'text/javascript; charset=utf-8', body: signupScript },
   )
   files.sort((a, b) => a.path.localeCompare(b.path))
   const notFound = {
@@ -247,7 +249,6 @@ export async function buildSite(contentDir: string, emailsDir = join(root, 'emai
     courses: await buildCourses(pages, site, emailsDir),
     settings: { ...site, nav: ctx.nav },
     styleSrc: hashSource(siteCss),
-    scriptSrc: hashSource(timezoneScript),
   }
   return { build, pages, site }
 }

@@ -79,12 +79,16 @@ describe('a reader opening the essay', () => {
     expect(await attrsOf(html, 'meta[name="twitter:card"]', 'content')).toEqual(['summary'])
     expect((await textsOf(html, 'footer')).join(' ')).toContain('information, not medical advice')
     expect((await textsOf(html, 'article p.meta')).join(' ')).toMatch(/\d+ min read/)
-    expect(html).not.toMatch(/<script[^>]*\ssrc=/)
+    expect(await attrsOf(html, 'script[src]', 'src')).toEqual(['/assets/signup.js'])
   })
 
-  it('is allowed to render its inline stylesheet by the CSP, and nothing else', async () => {
+  it('is allowed by the CSP to render its inline stylesheet and our own script, and nothing else', async () => {
     const res = await get(ESSAY)
     const csp = res.headers.get('content-security-policy') ?? ''
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|script-src[^;]*sha256/)
+    const home = (await get('/')).headers.get('content-security-policy') ?? ''
+    expect(home).not.toContain('script-src')
     const [css] = await textsOf(await res.text(), 'style')
     const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(css))
     const hash = btoa(String.fromCharCode(...new Uint8Array(digest)))

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import {
+  attrsOf,
   consentText,
   get,
   linkIn,
@@ -175,7 +176,8 @@ describe('the signup forms on the site', () => {
       const html = await (await get(path)).text()
       expect(await textsOf(html, 'form.signup .consent label'), path).toEqual([consent])
       const csp = (await get(path)).headers.get('content-security-policy') ?? ''
-      expect(csp, path).toContain(build.scriptSrc)
+      expect(csp, path).toContain("script-src 'self'")
+      expect(await attrsOf(html, 'script[src]', 'src'), path).toEqual(['/assets/signup.js'])
     }
   })
 })

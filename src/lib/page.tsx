@@ -2,23 +2,17 @@ import type { Child } from 'hono/jsx'
 import type { PublishedSettings } from '../site/manifest'
 import { Layout } from '../site/render/layout'
 import { siteCss } from '../site/render/styles'
-import { timezoneScript } from '../subscribers/render/signup-form'
+import { SIGNUP_SCRIPT_PATH } from '../subscribers/render/signup-form'
 import { pageCsp } from './security'
 
-let hashes: Promise<{ style: string; script: string }> | undefined
+let styleHash: Promise<string> | undefined
 
-const hashSource = async (text: string) => {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  return `'sha256-${btoa(String.fromCharCode(...new Uint8Array(digest)))}'`
-}
-
-/** CSP sources of the stylesheet and script this Worker was deployed with (computed once). */
-const bundledHashes = () => {
-  hashes ??= Promise.all([hashSource(siteCss), hashSource(timezoneScript)]).then(([style, script]) => ({
-    style,
-    script,
-  }))
-  return hashes
+/** CSP source of the stylesheet this Worker was deployed with (computed once). */
+const bundledStyleSrc = () => {
+  styleHash ??= crypto.subtle
+    .digest('SHA-256', new TextEncoder().encode(siteCss))
+    .then((d) => `'sha256-${btoa(String.fromCharCode(...new Uint8Array(d)))}'`)
+  return styleHash
 }
 
 /** What a page rendered by the Worker (not pre-rendered) says about itself. */
@@ -37,7 +31,7 @@ export interface DynamicPage {
  * site's layout. Never cached and never indexed: such pages are about one person.
  */
 export async function renderPage(settings: PublishedSettings, page: DynamicPage, body: Child): Promise<Response> {
-  const { style, script } = await bundledHashes()
+  const style = await bundledStyleSrc()
   const html = await (
     <Layout
       site={settings}
@@ -45,7 +39,7 @@ export async function renderPage(settings: PublishedSettings, page: DynamicPage,
       nav={settings.nav}
       title={page.title}
       description={page.description}
-      scripts={page.withFormScript ? [timezoneScript] : undefined}
+      script={page.withFormScript ? SIGNUP_SCRIPT_PATH : undefined}
     >
       {body}
     </Layout>
@@ -55,7 +49,7 @@ export async function renderPage(settings: PublishedSettings, page: DynamicPage,
     headers: {
       'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-store',
-      'Content-Security-Policy': `${pageCsp(style, page.withFormScript ? script : undefined)}${page.frames ? "; frame-src 'self'" : ''}`,
+      'Content-Security-Policy': `${pageCsp(style, page.withFormScript)}${page.frames ? "; frame-src 'self'" : ''}`,
     },
   })
 }

@@ -17,6 +17,8 @@ export interface ManifestEntry {
   /** SHA-256 of the body, hex; the blob's key and the response's ETag. */
   hash: string
   contentType: string
+  /** The page loads our own script (it has a signup form), so its CSP allows `script-src 'self'`. */
+  scripts?: boolean
 }
 
 /**
@@ -32,8 +34,6 @@ export interface Manifest {
   previous?: string
   /** CSP source for the inline stylesheet, e.g. `'sha256-…'`. */
   styleSrc: string
-  /** CSP source for the inline scripts pages may carry (the signup form's time zone). */
-  scriptSrc: string
   routes: Record<string, ManifestEntry>
   notFound: ManifestEntry
   emails: Record<string, ManifestEmail>

@@ -6,6 +6,8 @@ export interface BuiltFile {
   path: string
   contentType: string
   body: string
+  /** The page loads our own script (a signup form). */
+  scripts?: boolean
 }
 
 /** Everything the build produced: the routes, the 404 page, the emails, the settings. */
@@ -17,7 +19,6 @@ export interface SiteBuild {
   courses: Record<string, { lessons: (EmailTemplate & { title: string; webPath: string })[] }>
   settings: PublishedSettings
   styleSrc: string
-  scriptSrc: string
 }
 
 /**
@@ -82,7 +83,8 @@ async function describeBuild(build: SiteBuild): Promise<ManifestBody & { blobs: 
     text: await describe(e.text, 'text/plain; charset=utf-8'),
   })
   const routes: Record<string, ManifestEntry> = {}
-  for (const f of build.files) routes[f.path] = await describe(f.body, f.contentType)
+  for (const f of build.files)
+    routes[f.path] = { ...(await describe(f.body, f.contentType)), ...(f.scripts ? { scripts: true } : {}) }
   const notFound = await describe(build.notFound.body, build.notFound.contentType)
   const emails: Record<string, ManifestEmail> = {}
   for (const [name, e] of Object.entries(build.emails)) emails[name] = await email(e)
@@ -119,8 +121,8 @@ async function uploadMissing(store: ContentStore, blobs: Map<string, string>) {
 export async function publishSite(store: ContentStore, build: SiteBuild, now: Date): Promise<PublishReport> {
   const { blobs, ...body } = await describeBuild(build)
   const { uploaded, skipped } = await uploadMissing(store, blobs)
-  const { styleSrc, scriptSrc, settings } = build
-  const id = await sha256Hex(JSON.stringify({ ...body, settings, styleSrc, scriptSrc }))
+  const { styleSrc, settings } = build
+  const id = await sha256Hex(JSON.stringify({ ...body, settings, styleSrc }))
   const current = await currentManifest(store)
   if (current?.id === id) return { manifestId: id, uploaded, skipped, switched: false }
   const manifest: Manifest = {
@@ -129,7 +131,6 @@ export async function publishSite(store: ContentStore, build: SiteBuild, now: Da
     publishedAt: now.toISOString(),
     previous: current?.id,
     styleSrc,
-    scriptSrc,
     settings,
     ...body,
   }

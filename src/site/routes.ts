@@ -31,7 +31,7 @@ export function siteRoutes(content: SiteContent) {
         'Cache-Control': status === 200 ? PAGE_CACHE : NOT_FOUND_CACHE,
         ...(status === 200 ? { ETag: `"${entry.hash}"` } : {}),
         ...(entry.contentType.startsWith('text/html')
-          ? { 'Content-Security-Policy': pageCsp(manifest.styleSrc, manifest.scriptSrc) }
+          ? { 'Content-Security-Policy': pageCsp(manifest.styleSrc, entry.scripts) }
           : {}),
       },
     })

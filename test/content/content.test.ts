@@ -42,8 +42,10 @@ describe('every page in content/', () => {
     for (const f of htmlFiles()) {
       expect(gzipSync(f.body).length, f.path).toBeLessThanOrEqual(14 * 1024)
       expect(brotliCompressSync(f.body).length, f.path).toBeLessThanOrEqual(14 * 1024)
-      // Inline only: no stylesheet or script file for the browser to fetch before it can render.
-      expect(f.body, f.path).not.toMatch(/<link[^>]+rel="stylesheet"|<script[^>]*\ssrc=/)
+      // No stylesheet to fetch before rendering, no script that is not deferred, no inline script.
+      expect(f.body, f.path).not.toMatch(/<link[^>]+rel="stylesheet"/)
+      expect(f.body, f.path).not.toMatch(/<script(?![^>]*\b(defer|async)\b)[^>]*\ssrc=/)
+      expect(f.body, f.path).not.toMatch(/<script(?![^>]*(\ssrc=|application\/ld\+json))[^>]*>/)
     }
   })
 

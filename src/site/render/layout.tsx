@@ -14,8 +14,8 @@ export interface LayoutProps {
   path?: string
   ogType?: 'website' | 'article'
   jsonLd?: unknown[]
-  /** Inline scripts, allowed by hash in the CSP; pages without forms have none. */
-  scripts?: string[]
+  /** A script file loaded with `defer`; pages without forms have none. */
+  script?: string
   children: Child
 }
 
@@ -48,6 +48,7 @@ export const Layout = (p: LayoutProps) => {
         {(p.jsonLd ?? []).map((data) => (
           <JsonLd data={data} />
         ))}
+        {p.script ? <script src={p.script} defer /> : null}
       </head>
       <body>
         <a class="skip" href="#content">
@@ -77,9 +78,6 @@ export const Layout = (p: LayoutProps) => {
           </p>
           <p>{site.postalAddress}</p>
         </footer>
-        {(p.scripts ?? []).map((s) => (
-          <script>{raw(s)}</script>
-        ))}
       </body>
     </html>
   )

@@ -1,5 +1,5 @@
 import type { Child } from 'hono/jsx'
-import { SignupForm, timezoneScript } from '../../subscribers/render/signup-form'
+import { SIGNUP_SCRIPT_PATH, SignupForm } from '../../subscribers/render/signup-form'
 import { absoluteUrl, Breadcrumb, Dateline, PageList, Prose, Toc } from './components'
 import { Layout } from './layout'
 import type { LinkItem, PageModel, SiteSettings } from './types'
@@ -47,7 +47,7 @@ const courseForm = (ctx: RenderContext, page: PageModel, id: string, source: str
 
 const shell = (ctx: RenderContext, page: PageModel, children: Child, jsonLd: unknown[] = []) => (
   <Layout
-    scripts={page.course ? [timezoneScript] : undefined}
+    script={page.course ? SIGNUP_SCRIPT_PATH : undefined}
     site={ctx.site}
     css={ctx.css}
     nav={ctx.nav}

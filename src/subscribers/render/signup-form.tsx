@@ -106,9 +106,13 @@ export const SignupForm = (p: SignupFormProps) => {
   )
 }
 
+/** Where the signup script is published; pages with a form load it deferred (never render-blocking). */
+export const SIGNUP_SCRIPT_PATH = '/assets/signup.js'
+
 /**
  * Fills every signup form's time zone, referrer and UTM fields from the browser. The form works
- * without it: the server then uses the request's time zone and the Referer's query.
+ * without it: the server then uses the request's time zone and the Referer's query. Served as a
+ * file so the CSP needs no inline script.
  */
-export const timezoneScript =
+export const signupScript =
   "(()=>{const q=new URLSearchParams(location.search);for(const f of document.querySelectorAll('form.signup')){const s=(n,v)=>{const i=f.elements.namedItem(n);if(i&&v)i.value=v};try{s('timezone',Intl.DateTimeFormat().resolvedOptions().timeZone)}catch(e){}s('referrer',document.referrer);for(const k of['utm_source','utm_medium','utm_campaign','utm_term','utm_content'])s(k,q.get(k))}})()"
