@@ -124,3 +124,26 @@ describe('a person whose form signup is refused', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
   })
 })
+
+describe('a refused form signup, tried again', () => {
+  it('keeps where the reader came from in the form, and names a problem with a field they cannot see', async () => {
+    const res = await signup({
+      email: 'not-an-email',
+      consent,
+      source: 'essay-end',
+      landing_path: '/back-pain/back-exercises/spine-exercises',
+      utm_source: 'newsletter',
+      utm_campaign: 'x'.repeat(300),
+      timezone: 'Europe/Berlin',
+    })
+    expect(res.status).toBe(400)
+    const html = await res.text()
+    const hidden = async (name: string) => (await attrsOf(html, `form.signup input[name="${name}"]`, 'value'))[0]
+    expect(await hidden('source')).toBe('essay-end')
+    expect(await hidden('landing_path')).toBe('/back-pain/back-exercises/spine-exercises')
+    expect(await hidden('utm_source')).toBe('newsletter')
+    expect(await hidden('timezone')).toBe('Europe/Berlin')
+    expect(await hidden('utm_campaign')).toBe('')
+    expect((await textsOf(html, 'p.notice.error')).join(' ')).toContain('utm_campaign must be at most 200 characters')
+  })
+})

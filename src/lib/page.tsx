@@ -40,6 +40,7 @@ export async function renderPage(settings: PublishedSettings, page: DynamicPage,
       title={page.title}
       description={page.description}
       script={page.withFormScript ? SIGNUP_SCRIPT_PATH : undefined}
+      turnstile={Boolean(page.withFormScript && settings.turnstileSiteKey)}
     >
       {body}
     </Layout>
@@ -49,7 +50,7 @@ export async function renderPage(settings: PublishedSettings, page: DynamicPage,
     headers: {
       'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-store',
-      'Content-Security-Policy': `${pageCsp(style, page.withFormScript)}${page.frames ? "; frame-src 'self'" : ''}`,
+      'Content-Security-Policy': `${pageCsp(style, page.withFormScript, Boolean(settings.turnstileSiteKey))}${page.frames ? "; frame-src 'self'" : ''}`,
     },
   })
 }

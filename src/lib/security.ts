@@ -12,8 +12,14 @@ export const BASE_CSP =
  * The policy for a page: the base policy plus exactly its inline stylesheet (by hash) and, on
  * pages with a signup form, scripts from our own origin (no inline script anywhere).
  */
-export const pageCsp = (styleSrc: string, scripts = false) =>
-  `${BASE_CSP}; style-src ${styleSrc}${scripts ? "; script-src 'self'" : ''}`
+export const pageCsp = (styleSrc: string, scripts = false, turnstile = false) => {
+  const t = turnstile ? ` ${TURNSTILE_ORIGIN}` : ''
+  const script = scripts ? `; script-src 'self'${t}${t ? `; frame-src${t}; connect-src${t}` : ''}` : ''
+  return `${BASE_CSP}; style-src ${styleSrc}${script}`
+}
+
+/** Where Cloudflare Turnstile's widget comes from, when a site key is configured. */
+export const TURNSTILE_ORIGIN = 'https://challenges.cloudflare.com'
 
 /**
  * Security headers on every response (hono/secure-headers: HSTS, nosniff, Referrer-Policy, …) and

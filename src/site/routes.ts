@@ -31,7 +31,13 @@ export function siteRoutes(content: SiteContent) {
         'Cache-Control': status === 200 ? PAGE_CACHE : NOT_FOUND_CACHE,
         ...(status === 200 ? { ETag: `"${entry.hash}"` } : {}),
         ...(entry.contentType.startsWith('text/html')
-          ? { 'Content-Security-Policy': pageCsp(manifest.styleSrc, entry.scripts) }
+          ? {
+              'Content-Security-Policy': pageCsp(
+                manifest.styleSrc,
+                entry.scripts,
+                Boolean(manifest.settings.turnstileSiteKey),
+              ),
+            }
           : {}),
       },
     })

@@ -37,7 +37,14 @@ async function refuse(
   const values = { email: String(retry?.values.email ?? ''), name: String(retry?.values.name ?? '') }
   const body =
     status === 400 && course && retry ? (
-      <SignupAgain courseId={retry.courseId} course={course} errors={errors} values={values} />
+      <SignupAgain
+        courseId={retry.courseId}
+        course={course}
+        errors={errors}
+        values={values}
+        raw={retry.values}
+        turnstileSiteKey={settings.turnstileSiteKey}
+      />
     ) : (
       <Notice title="Your signup was not accepted">
         <p class="notice error">{message}</p>

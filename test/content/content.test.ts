@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -99,5 +99,29 @@ describe('a content file that breaks a rule', () => {
     const page = build.files.find((f) => f.path === '/back-pain/raw')
     expect(page?.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
     expect(page?.body).not.toContain('<script>alert(1)')
+  })
+})
+
+describe('a site with a Turnstile site key', () => {
+  it('shows the widget in every signup form and loads its script without blocking', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'content-'))
+    try {
+      await cp(join(root, 'content'), dir, { recursive: true })
+      const settings = JSON.parse(await readFile(join(dir, 'site.json'), 'utf8'))
+      await writeFile(
+        join(dir, 'site.json'),
+        JSON.stringify({ ...settings, turnstileSiteKey: '1x00000000000000000000AA' }),
+      )
+      const { build } = await buildSite(dir)
+      for (const path of ['/cure-back-pain-program', '/back-pain/back-exercises/spine-exercises']) {
+        const body = build.files.find((f) => f.path === path)?.body ?? ''
+        expect(body, path).toContain('<div class="cf-turnstile" data-sitekey="1x00000000000000000000AA">')
+        expect(body, path).toMatch(
+          /<script src="https:\/\/challenges.cloudflare.com\/turnstile\/v0\/api.js" async="" defer="">/,
+        )
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -16,6 +16,8 @@ export interface LayoutProps {
   jsonLd?: unknown[]
   /** A script file loaded with `defer`; pages without forms have none. */
   script?: string
+  /** Load Cloudflare Turnstile's widget (forms on a site with a Turnstile site key). */
+  turnstile?: boolean
   children: Child
 }
 
@@ -49,6 +51,7 @@ export const Layout = (p: LayoutProps) => {
           <JsonLd data={data} />
         ))}
         {p.script ? <script src={p.script} defer /> : null}
+        {p.turnstile ? <script src="https://challenges.cloudflare.com/turnstile/v0/api.js" async defer /> : null}
       </head>
       <body>
         <a class="skip" href="#content">

@@ -42,12 +42,22 @@ const articleLd = (site: SiteSettings, page: PageModel) => ({
 const courseForm = (ctx: RenderContext, page: PageModel, id: string, source: string) => {
   const course = page.course ? ctx.site.courses[page.course] : undefined
   if (!page.course || !course) return null
-  return <SignupForm id={id} course={page.course} consent={course.consent} source={source} landingPath={page.path} />
+  return (
+    <SignupForm
+      id={id}
+      course={page.course}
+      consent={course.consent}
+      source={source}
+      landingPath={page.path}
+      turnstileSiteKey={ctx.site.turnstileSiteKey}
+    />
+  )
 }
 
 const shell = (ctx: RenderContext, page: PageModel, children: Child, jsonLd: unknown[] = []) => (
   <Layout
     script={page.course ? SIGNUP_SCRIPT_PATH : undefined}
+    turnstile={Boolean(page.course && ctx.site.turnstileSiteKey)}
     site={ctx.site}
     css={ctx.css}
     nav={ctx.nav}

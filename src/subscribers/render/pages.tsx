@@ -12,24 +12,47 @@ export const Notice = ({ title, children }: { title: string; children: Child }) 
   </>
 )
 
-/** The form again, with what went wrong beside each field. */
-export const SignupAgain = (p: FormState & { courseId: string; course: CourseSettings; source?: string }) => (
-  <>
-    <h1>{p.course.title}</h1>
-    <p class="notice error" role="alert">
-      Your signup was not sent: please check the fields marked below.
-    </p>
-    <SignupForm
-      id="signup"
-      course={p.courseId}
-      consent={p.course.consent}
-      source={p.source ?? 'signup-retry'}
-      errors={p.errors}
-      values={p.values}
-      heading="Try again"
-    />
-  </>
-)
+const SHOWN = new Set(['email', 'name', 'consent', 'form'])
+
+/**
+ * The form again, with what went wrong beside each field and what the reader typed. The hidden
+ * attribution of the refused post rides along, so a typo does not lose where the reader came from;
+ * problems with fields the reader cannot see are named at the top.
+ */
+export const SignupAgain = (
+  p: FormState & { courseId: string; course: CourseSettings; raw: Record<string, unknown>; turnstileSiteKey?: string },
+) => {
+  // A value that was itself the problem is not carried into the next try.
+  const text = (k: string) =>
+    typeof p.raw[k] === 'string' && !p.errors?.[k as keyof typeof p.errors] ? (p.raw[k] as string) : undefined
+  const hidden = Object.entries(p.errors ?? {}).filter(([k]) => !SHOWN.has(k))
+  const carried = Object.fromEntries(
+    ['timezone', 'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'].flatMap((k) =>
+      text(k) ? [[k, text(k)]] : [],
+    ),
+  )
+  return (
+    <>
+      <h1>{p.course.title}</h1>
+      <p class="notice error" role="alert">
+        Your signup was not sent: please check the fields marked below.
+        {hidden.map(([k, v]) => ` The ${k} ${v}.`).join('')}
+      </p>
+      <SignupForm
+        id="signup"
+        course={p.courseId}
+        consent={p.course.consent}
+        source={text('source') ?? 'signup-retry'}
+        landingPath={text('landing_path')}
+        carried={carried}
+        errors={p.errors}
+        values={p.values}
+        heading="Try again"
+        turnstileSiteKey={p.turnstileSiteKey}
+      />
+    </>
+  )
+}
 
 /** Where a form signup lands: the same words whether the address was new or known. */
 export const CheckInbox = () => (

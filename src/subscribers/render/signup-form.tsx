@@ -18,6 +18,10 @@ export interface SignupFormProps extends FormState {
   /** The page the form is on; the Referer header may be stripped by the reader's browser. */
   landingPath?: string
   heading?: string
+  /** Attribution a refused post carried, kept for the next try. */
+  carried?: Partial<Record<'timezone' | 'referrer' | (typeof UTM_FIELDS)[number], string>>
+  /** Shows Cloudflare Turnstile's widget, whose token the server checks when TURNSTILE_SECRET is set. */
+  turnstileSiteKey?: string
 }
 
 /** The UTM parameters a signup records. */
@@ -45,11 +49,9 @@ export const SignupForm = (p: SignupFormProps) => {
       <input type="hidden" name="course" value={p.course} />
       <input type="hidden" name="source" value={p.source} />
       {p.landingPath ? <input type="hidden" name="landing_path" value={p.landingPath} /> : null}
-      {/* Filled by the inline script when JavaScript runs; the server falls back without it. */}
-      <input type="hidden" name="timezone" value="" />
-      <input type="hidden" name="referrer" value="" />
-      {UTM_FIELDS.map((name) => (
-        <input type="hidden" name={name} value="" />
+      {/* Filled by the signup script when JavaScript runs (unless a refused post carried them); the server falls back without it. */}
+      {(['timezone', 'referrer', ...UTM_FIELDS] as const).map((name) => (
+        <input type="hidden" name={name} value={p.carried?.[name] ?? ''} />
       ))}
       <p>
         <label for={`${p.id}-name`}>
@@ -98,6 +100,7 @@ export const SignupForm = (p: SignupFormProps) => {
         <label for={`${p.id}-website`}>Leave this field empty</label>
         <input id={`${p.id}-website`} name="website" tabindex={-1} autocomplete="off" />
       </p>
+      {p.turnstileSiteKey ? <div class="cf-turnstile" data-sitekey={p.turnstileSiteKey} /> : null}
       <p>
         <button type="submit">Send me lesson 1</button>
       </p>
@@ -115,4 +118,4 @@ export const SIGNUP_SCRIPT_PATH = '/assets/signup.js'
  * file so the CSP needs no inline script.
  */
 export const signupScript =
-  "(()=>{const q=new URLSearchParams(location.search);for(const f of document.querySelectorAll('form.signup')){const s=(n,v)=>{const i=f.elements.namedItem(n);if(i&&v)i.value=v};try{s('timezone',Intl.DateTimeFormat().resolvedOptions().timeZone)}catch(e){}s('referrer',document.referrer);for(const k of['utm_source','utm_medium','utm_campaign','utm_term','utm_content'])s(k,q.get(k))}})()"
+  "(()=>{const q=new URLSearchParams(location.search);for(const f of document.querySelectorAll('form.signup')){const s=(n,v)=>{const i=f.elements.namedItem(n);if(i&&v&&!i.value)i.value=v};try{s('timezone',Intl.DateTimeFormat().resolvedOptions().timeZone)}catch(e){}s('referrer',document.referrer);for(const k of['utm_source','utm_medium','utm_campaign','utm_term','utm_content'])s(k,q.get(k))}})()"
