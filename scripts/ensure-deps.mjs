@@ -24,7 +24,11 @@ function staleReason() {
 const reason = staleReason()
 if (reason) {
   console.log(`Installing dependencies from package-lock.json (${reason})…`)
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' })
+  // --include=dev: the build and tests need dev dependencies even where NODE_ENV=production.
+  const result = spawnSync('npm', ['ci', '--include=dev', '--no-audit', '--no-fund'], {
+    cwd: root,
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  })
   if (result.status !== 0) process.exit(result.status ?? 1)
 }

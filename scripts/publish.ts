@@ -21,14 +21,21 @@ export const offlineEnv = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_
 /** The remote namespace through wrangler's CLI, so that its login or CLOUDFLARE_API_TOKEN applies. */
 function remoteStore(): ContentStore {
   const wrangler = (args: string[]) =>
-    run('npx', ['wrangler', 'kv', ...args, '--binding', 'CONTENT', '--remote'], { cwd: root, maxBuffer: 64 << 20 })
+    run('npx', ['wrangler', 'kv', ...args, '--binding', 'CONTENT', '--remote'], {
+      cwd: root,
+      maxBuffer: 64 << 20,
+      shell: process.platform === 'win32',
+    })
   return {
     async get(key) {
       try {
         const { stdout } = await wrangler(['key', 'get', key, '--text'])
-        return stdout === 'Value not found' ? null : stdout
-      } catch {
-        return null
+        return stdout.trim() === 'Value not found' ? null : stdout
+      } catch (err) {
+        // Only a missing key is "nothing there"; any other failure must stop the publish, or the
+        // new manifest would lose its link to the one it replaces (and with it, rollback).
+        if (/not found/i.test(String((err as { stderr?: string }).stderr ?? ''))) return null
+        throw err
       }
     },
     async listKeys(prefix) {

@@ -6,7 +6,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { publishSite } from '../src/site/publish'
@@ -18,9 +18,16 @@ const port = process.env.PORT ?? '8787'
 const origin = `http://127.0.0.1:${port}`
 const env = { ...process.env, ...offlineEnv }
 
-/** Local secrets: created once; a developer's own values (e.g. RESEND_API_KEY) stay. */
+/**
+ * Local secrets: created once; a developer's own values (e.g. RESEND_API_KEY) stay. A file without
+ * SIGNING_KEY gets one appended (nothing else in it changes), or every signup would be refused.
+ */
 export function ensureDevVars(path = join(root, '.dev.vars')): boolean {
-  if (existsSync(path)) return false
+  if (existsSync(path)) {
+    if (/^\s*SIGNING_KEY\s*=/m.test(readFileSync(path, 'utf8'))) return false
+    appendFileSync(path, `\nSIGNING_KEY=${randomBytes(32).toString('base64url')}\n`)
+    return true
+  }
   writeFileSync(
     path,
     [
@@ -34,11 +41,13 @@ export function ensureDevVars(path = join(root, '.dev.vars')): boolean {
   return true
 }
 
-if (ensureDevVars()) console.log('created .dev.vars with a random SIGNING_KEY')
+if (ensureDevVars()) console.log('.dev.vars: added a random SIGNING_KEY (nothing else changed)')
+const shell = process.platform === 'win32'
 execFileSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local'], {
   cwd: root,
   env: { ...env, CI: 'true' },
   stdio: ['ignore', 'ignore', 'inherit'],
+  shell,
 })
 const { build } = await buildToDist()
 const { store, close } = await openStore(false)
@@ -65,7 +74,7 @@ const child = spawn(
     '--var',
     `PUBLIC_URL:${origin}`,
   ],
-  { cwd: root, stdio: 'inherit', env },
+  { cwd: root, stdio: 'inherit', env, shell },
 )
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal))
 child.on('exit', (code) => process.exit(code ?? 0))

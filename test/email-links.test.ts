@@ -166,3 +166,37 @@ describe('the preferences page', () => {
     expect(await statusOf('notpaused@example.com')).toBe('active')
   })
 })
+
+describe('every link endpoint refuses a link that is not its own', () => {
+  it.each([
+    ['GET', '/unsubscribe'],
+    ['POST', '/unsubscribe'],
+    ['GET', '/preferences'],
+    ['POST', '/preferences'],
+    ['GET', '/confirm'],
+  ])('%s %s with a forged token gets 403 and changes nothing', async (method, base) => {
+    const email = `forged-${method}-${base.slice(1)}@example.com`
+    const s = await activeSubscriber(email)
+    const before = await subscriberByEmail(email)
+    const forged = `${btoa(JSON.stringify({ p: base.slice(1), s: s.id })).replace(/=+$/, '')}.${'A'.repeat(43)}`
+    const res = await get(`${base}/${forged}`, {
+      method,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: method === 'POST' ? 'action=pause&List-Unsubscribe=One-Click' : undefined,
+    })
+    expect(res.status).toBe(403)
+    expect(await textsOf(await res.text(), 'h1')).toEqual(['This link does not work'])
+    expect(await subscriberByEmail(email)).toEqual(before)
+  })
+
+  it('refuses a body over 4 KB on a link endpoint with 413, changing nothing', async () => {
+    const s = await activeSubscriber('bigbody@example.com')
+    const res = await get(s.preferences, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `action=pause&name=${'a'.repeat(5000)}`,
+    })
+    expect(res.status).toBe(413)
+    expect(await statusOf('bigbody@example.com')).toBe('active')
+  })
+})

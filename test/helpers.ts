@@ -76,6 +76,8 @@ export interface SignupOptions {
   ip?: string
   headers?: Record<string, string>
   bindings?: Env
+  /** What Cloudflare's edge knows of the request (its time zone, for one). */
+  cf?: Record<string, unknown>
 }
 
 /** Posts a signup as a browser form (default) or as JSON, from its own client IP. */
@@ -89,7 +91,11 @@ export async function signup(fields: Record<string, unknown>, o: SignupOptions =
     headers['Content-Type'] = 'application/x-www-form-urlencoded'
     body = new URLSearchParams(fields as Record<string, string>).toString()
   }
-  return get('/api/subscribe', { method: 'POST', headers, body, redirect: 'manual' }, o.bindings)
+  return get(
+    '/api/subscribe',
+    { method: 'POST', headers, body, redirect: 'manual', ...(o.cf ? { cf: o.cf } : {}) },
+    o.bindings,
+  )
 }
 
 /** An email as /dev/outbox.json lists it. */

@@ -2,7 +2,7 @@ import { reset } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { keys } from '../src/site/manifest'
-import { kvStore, rollbackSite, type SiteBuild } from '../src/site/publish'
+import { kvStore, publishSite, rollbackSite, type SiteBuild } from '../src/site/publish'
 import { attrsOf, get, publish, textsOf } from './helpers'
 
 const ESSAY = '/back-pain/back-exercises/spine-exercises'
@@ -57,7 +57,20 @@ describe('publishing the site', () => {
   })
 
   it('never shows a half-published version: the blobs are stored before the manifest names them', async () => {
-    await publish(inject('siteBuild'))
+    const order: string[] = []
+    const store = kvStore(env.CONTENT)
+    const recording = {
+      ...store,
+      putMany: (entries: { key: string; value: string }[]) => {
+        order.push(...entries.map((x) => x.key))
+        return store.putMany(entries)
+      },
+    }
+    await publishSite(recording, inject('siteBuild'), new Date())
+    // Every blob first, then the archived copy, and the live manifest last of all.
+    expect(order.at(-1)).toBe(keys.manifest)
+    expect(order.at(-2)).toMatch(/^v1:manifest:/)
+    expect(order.slice(0, -2).every((k) => k.startsWith(keys.blobPrefix))).toBe(true)
     const manifest = await env.CONTENT.get<{ routes: Record<string, { hash: string }> }>(keys.manifest, 'json')
     for (const { hash } of Object.values(manifest?.routes ?? {})) {
       expect(await env.CONTENT.get(keys.blob(hash))).not.toBeNull()

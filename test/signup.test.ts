@@ -86,6 +86,8 @@ describe('a reader joining the program from the program page', () => {
   })
 
   it('takes the time zone from the request when the form could not send one, else the site default', async () => {
+    await signup(fields('edge-zone@example.com'), { cf: { timezone: 'Asia/Tokyo' } })
+    expect((await subscriberByEmail('edge-zone@example.com'))?.timezone).toBe('Asia/Tokyo')
     await signup(fields('no-zone@example.com'))
     expect((await subscriberByEmail('no-zone@example.com'))?.timezone).toBe(build.settings.defaultTimezone)
   })

@@ -30,9 +30,25 @@ const ENDED: store.SubscriberStatus[] = ['unsubscribed', 'bounced', 'complained'
 export function linkRoutes(content: SiteContent) {
   const app = new Hono<LinkEnv>()
 
+  /**
+   * A page in the site's layout. These pages answer changes already made (an unsubscribe is done
+   * before this runs), so if the published layout cannot be read they still answer, in plain text.
+   */
   const page = async (c: Ctx, title: string, body: Child, status = 200) => {
-    const settings = (await content.manifest(c.env.CONTENT)).settings
+    let settings: Awaited<ReturnType<SiteContent['manifest']>>['settings']
+    try {
+      settings = (await content.manifest(c.env.CONTENT)).settings
+    } catch {
+      return c.text(`${title}.\n`, status as 200, { 'Cache-Control': 'no-store' })
+    }
     return renderPage(settings, { title, description: title, status }, body)
+  }
+  const courseTitle = async (c: Ctx, course: string) => {
+    try {
+      return (await content.manifest(c.env.CONTENT)).settings.courses[course]?.title ?? 'the course'
+    } catch {
+      return 'the course'
+    }
   }
 
   /** Middleware: the token of `:token` must be valid for `purpose`. */
@@ -67,9 +83,8 @@ export function linkRoutes(content: SiteContent) {
     if (confirmed) await store.recordEvent(c.env.DB, id, 'confirmed', now)
     const s = confirmed ?? (await store.getSubscriber(c.env.DB, id))
     if (!s || ENDED.includes(s.status)) return page(c, 'Subscription ended', <Ended />, s ? 200 : 404)
-    const settings = (await content.manifest(c.env.CONTENT)).settings
     const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', id, now)
-    const title = settings.courses[s.course]?.title ?? 'the course'
+    const title = await courseTitle(c, s.course)
     return page(c, 'You are in', <Confirmed courseTitle={title} preferencesUrl={links.preferences} />)
   })
 
