@@ -3,7 +3,7 @@ import { env, exports } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { localTime } from '../src/course/schedule'
 import worker from '../src/index'
-import { consentText, get, linkIn, mailsTo, publish, signup, subscriberByEmail } from './helpers'
+import { consentText, get, lessonsDrained, linkIn, mailsTo, publish, signup, subscriberByEmail } from './helpers'
 
 const build = inject('siteBuild')
 const consent = consentText(build)
@@ -29,19 +29,7 @@ async function cronAt(scheduledTime: number) {
   const ctx = createExecutionContext()
   await worker.scheduled(createScheduledController({ scheduledTime, cron: '*/5 * * * *' }), env, ctx)
   await waitOnExecutionContext(ctx)
-  await drained()
-}
-
-/** Waits until no delivery is left half-done and no due subscriber is still leased. */
-async function drained() {
-  for (let i = 0; i < 200; i++) {
-    const busy = await env.DB.prepare(
-      `SELECT (SELECT count(*) FROM subscribers WHERE lease_until IS NOT NULL AND status = 'active')
-            + (SELECT count(*) FROM deliveries WHERE status = 'sending') AS n`,
-    ).first<{ n: number }>()
-    if (!busy?.n) return
-    await new Promise((r) => setTimeout(r, 25))
-  }
+  await lessonsDrained()
 }
 
 const deliveries = (id: string) =>
@@ -125,9 +113,9 @@ describe('a subscriber changing course mid-way', () => {
       scheduled(o: { scheduledTime: number; cron: string }): Promise<unknown>
     }
     await deployed.scheduled({ scheduledTime: Date.now() + HOUR, cron: '*/5 * * * *' })
-    await drained()
+    await lessonsDrained()
     await new Promise((r) => setTimeout(r, 1_500))
-    await drained()
+    await lessonsDrained()
     expect((await deliveries(id)).map((d) => d.lesson)).toEqual([1])
   })
 })

@@ -163,3 +163,17 @@ export async function makeActiveSubscribers(n: number, o: { prefix: string; dueA
     )
   return ids
 }
+
+/** Waits until no lesson batch is half-sent and no due subscriber is still leased (retries included). */
+export async function lessonsDrained(timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const busy = await env.DB.prepare(
+      `SELECT (SELECT count(*) FROM subscribers WHERE lease_until IS NOT NULL AND status = 'active')
+            + (SELECT count(*) FROM deliveries WHERE status = 'sending') AS n`,
+    ).first<{ n: number }>()
+    if (!busy?.n) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error(`the lessons queue did not drain within ${timeoutMs / 1000} s`)
+}

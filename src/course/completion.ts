@@ -1,19 +1,13 @@
 import { greeting, subscriberEmail } from '../mail/compose'
+import type { MailContext } from '../mail/config'
 import type { EmailTemplate } from '../mail/fill'
-import type { Mailer, SendOutcome } from '../mail/mailer'
-import type { PublishedSettings } from '../site/manifest'
+import type { SendOutcome } from '../mail/mailer'
 import { subscriberLinks } from '../subscribers/links'
 import { getSubscribers } from '../subscribers/store'
 import type { CompletionJob } from './deliver'
 
 /** What the closing email needs. */
-export interface CompletionDeps {
-  db: D1Database
-  mailer: Mailer
-  signingKey: string
-  origin: string
-  from: string
-  settings: PublishedSettings
+export interface CompletionDeps extends MailContext {
   template: EmailTemplate
   /** Where a course's essay can be read again. */
   essayPath(course: string): string

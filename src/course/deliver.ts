@@ -1,7 +1,7 @@
 import { greeting, subscriberEmail } from '../mail/compose'
+import type { MailContext } from '../mail/config'
 import type { EmailTemplate } from '../mail/fill'
-import { type Mailer, MailerError, type OutgoingEmail } from '../mail/mailer'
-import type { PublishedSettings } from '../site/manifest'
+import { MailerError, type OutgoingEmail } from '../mail/mailer'
 import { subscriberLinks } from '../subscribers/links'
 import { getSubscribers, type Subscriber } from '../subscribers/store'
 import type { LessonJob } from './dispatch'
@@ -17,13 +17,7 @@ export interface CompletionJob {
 }
 
 /** What delivering lessons needs from the outside world. */
-export interface LessonDeps {
-  db: D1Database
-  mailer: Mailer
-  signingKey: string
-  origin: string
-  from: string
-  settings: PublishedSettings
+export interface LessonDeps extends MailContext {
   /** Lesson n (from 1) of a course, compiled; undefined past the last. */
   lesson(course: string, n: number): Promise<EmailTemplate | undefined>
   lessonCount(course: string): number

@@ -8,6 +8,17 @@ export type MailSetup =
   | { ok: true; mailer: Mailer; signingKey: string; origin: string; from: string }
   | { ok: false; problem: string }
 
+/** What every sender of mail to subscribers works with: the database, the mailer, and where links point. */
+export interface MailContext {
+  db: D1Database
+  mailer: Mailer
+  signingKey: string
+  /** Origin of links in emails. */
+  origin: string
+  from: string
+  settings: PublishedSettings
+}
+
 /** True on a developer's machine (`npm start` and tests set ENVIRONMENT=local); never in production. */
 export const isLocal = (env: Env) => env.ENVIRONMENT === 'local'
 

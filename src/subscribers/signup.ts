@@ -1,7 +1,7 @@
 import { greeting, subscriberEmail } from '../mail/compose'
+import type { MailContext } from '../mail/config'
 import type { EmailTemplate } from '../mail/fill'
-import type { Mailer, SendOutcome } from '../mail/mailer'
-import type { PublishedSettings } from '../site/manifest'
+import type { SendOutcome } from '../mail/mailer'
 import { subscriberLinks } from './links'
 import { claimSignup, getSubscribers, recordEvents, releaseConfirmationClaim, type SignupRecord } from './store'
 
@@ -40,14 +40,7 @@ export async function signUp(
 }
 
 /** What sending a confirmation needs from the outside world. */
-export interface ConfirmationDeps {
-  db: D1Database
-  mailer: Mailer
-  signingKey: string
-  /** Origin of links in emails. */
-  origin: string
-  from: string
-  settings: PublishedSettings
+export interface ConfirmationDeps extends MailContext {
   confirmation: EmailTemplate
 }
 

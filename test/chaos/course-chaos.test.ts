@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import worker from '../../src/index'
-import { makeActiveSubscribers, publish } from '../helpers'
+import { lessonsDrained, makeActiveSubscribers, publish } from '../helpers'
 import type { AcceptedEmail, Stats } from '../support/resend-server'
 
 const resendUrl = inject('resendUrl')
@@ -23,19 +23,6 @@ async function cronAt(scheduledTime: number) {
   await waitOnExecutionContext(ctx)
 }
 
-/** Waits until every lesson batch is sent and every subscriber released (retries included). */
-async function drained(deadline = Date.now() + 60_000) {
-  while (Date.now() < deadline) {
-    const busy = await env.DB.prepare(
-      `SELECT (SELECT count(*) FROM subscribers WHERE lease_until IS NOT NULL AND status = 'active')
-            + (SELECT count(*) FROM deliveries WHERE status = 'sending') AS n`,
-    ).first<{ n: number }>()
-    if (!busy?.n) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error('the lessons queue did not drain within 60 s')
-}
-
 const accepted = async () => ((await (await control('emails')).json()) as { emails: AcceptedEmail[] }).emails
 
 describe('the whole course against a Resend that fails a fifth of its calls', () => {
@@ -53,7 +40,7 @@ describe('the whole course against a Resend that fails a fifth of its calls', ()
     })
     for (let round = 0; round < LESSONS; round++) {
       await cronAt(start + round * 10 * DAY)
-      await drained()
+      await lessonsDrained()
     }
     // The closing emails go through the MAIL queue, retried the same way.
     for (let i = 0; i < 600; i++) {
