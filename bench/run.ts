@@ -4,12 +4,15 @@
  * One `wrangler dev` (one workerd) serves the Worker with its local KV and D1 and, as a Workers
  * static asset, the very bytes of the essay page. autocannon loads it over loopback:
  * - the essay from KV against the same bytes as a static asset (target: ratio >= 0.9),
- * - POST /api/subscribe with new addresses, each from its own client IP (target: >= 500/s, p99 < 50 ms).
+ * - POST /api/subscribe with new addresses, each from its own client IP, through wrangler dev and
+ *   then on workerd without the dev proxy (bench/direct.ts) (target: >= 500/s, p99 < 50 ms).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { brotliCompressSync, gzipSync } from 'node:zlib'
 import autocannon from 'autocannon'
+import type { SiteBuild } from '../src/site/publish'
+import { startDirect } from './direct'
 import { ESSAY, prepareState, root, startWorker } from './lib'
 
 const STATIC = '/static-baseline/essay'
@@ -20,31 +23,36 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 32)
 const state = join(root, 'tmp/bench-state')
 const assets = join(root, 'tmp/bench-assets')
 
-type Figures = { rps: number; p50: number; p99: number }
+type Figures = { rps: number; p50: number; p99: number; failed: number }
 
 /** Fresh local state, and the essay's bytes as a static asset beside it. */
-async function prepare(): Promise<{ essay: string; consent: string }> {
+async function prepare(): Promise<{ essay: string; consent: string; site: SiteBuild }> {
   const build = await prepareState(state)
   const essay = build.files.find((f) => f.path === ESSAY)?.body
   if (!essay) throw new Error('the essay is missing from the build')
   await rm(assets, { recursive: true, force: true })
   await mkdir(join(assets, 'static-baseline'), { recursive: true })
   await writeFile(join(assets, `${STATIC}.html`), essay)
-  return { essay, consent: build.settings.courses['cure-back-pain-program']?.consent ?? '' }
+  return { essay, consent: build.settings.courses['cure-back-pain-program']?.consent ?? '', site: build }
 }
 
 async function load(options: autocannon.Options, expect = 200): Promise<Figures> {
   const r = await autocannon({ connections, pipelining: 1, ...options })
   const matching = r.statusCodeStats?.[`${expect}`]?.count ?? 0
-  const unexpected = r.errors + (expect === 200 ? r.non2xx : r.requests.total - matching)
-  if (unexpected > 0) throw new Error(`${options.url}: ${unexpected} unexpected answers of ${r.requests.total}`)
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 }
+  // Answers other than the expected one are reported, not hidden: a figure with failures is no figure.
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    failed: r.requests.total - matching + r.errors,
+  }
 }
 
 const mean = (xs: Figures[]): Figures => ({
   rps: xs.reduce((n, x) => n + x.rps, 0) / xs.length,
   p50: xs.reduce((n, x) => n + x.p50, 0) / xs.length,
   p99: xs.reduce((n, x) => n + x.p99, 0) / xs.length,
+  failed: xs.reduce((n, x) => n + x.failed, 0),
 })
 
 /** The essay from KV against the static asset, interleaved so both see the same machine. */
@@ -64,15 +72,15 @@ async function pages(): Promise<{ page: Figures; asset: Figures }> {
 let signupNumber = 0
 
 /**
- * New signups as JSON, each a new address from a new client IP (the rate limit is per IP), either
- * as fast as they go or at a fixed offered rate (requests per second across all connections).
+ * New signups as JSON, each a new address from a new client IP (the rate limit is per IP), from
+ * 16 connections, either as fast as they go or at a fixed offered rate (requests per second).
  */
-function signups(consent: string, overallRate?: number): Promise<Figures> {
+function signups(origin: string, consent: string, overallRate?: number): Promise<Figures> {
   return load(
     {
-      url: `http://127.0.0.1:${port}/api/subscribe`,
+      url: `${origin}/api/subscribe`,
       duration: seconds,
-      connections: overallRate ? 64 : 16,
+      connections: 16,
       overallRate,
       requests: [
         {
@@ -96,41 +104,59 @@ function signups(consent: string, overallRate?: number): Promise<Figures> {
   )
 }
 
-const { essay, consent } = await prepare()
-const worker = await startWorker(port, state, {}, ['--assets', assets])
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`
+const row = (f: Figures) => ({ 'req/s': Math.round(f.rps), 'p50 ms': f.p50, 'p99 ms': f.p99, failed: f.failed })
+
+const { essay, consent, site } = await prepare()
+const dev = await startWorker(port, state, {}, ['--assets', assets])
+let page: Figures
+let asset: Figures
+let devSignups: Figures
 try {
-  const { page, asset } = await pages()
-  const signupMax = await signups(consent)
-  const signup = await signups(consent, 500)
-  const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`
-  const row = (f: Figures) => ({ 'req/s': Math.round(f.rps), 'p50 ms': f.p50, 'p99 ms': f.p99 })
-  console.table({
-    'essay from KV (Worker)': row(page),
-    'same bytes, static asset': row(asset),
-    'signups, as fast as they go (16 conn.)': row(signupMax),
-    'signups offered at 500/s (64 conn.)': row(signup),
-  })
-  const ratio = page.rps / asset.rps
-  const blocking = (essay.match(/<link[^>]+rel="stylesheet"|<script(?![^>]*\b(defer|async)\b)[^>]*\ssrc=/g) ?? [])
-    .length
-  console.table({
-    'page throughput, KV / static': { value: ratio.toFixed(2), target: '>= 0.90', ok: ratio >= 0.9 },
-    'signups per second': { value: Math.round(signupMax.rps), target: '>= 500', ok: signupMax.rps >= 500 },
-    'signup p99 at 500/s offered': { value: `${signup.p99} ms`, target: '< 50 ms', ok: signup.p99 < 50 },
-    'essay page, raw': { value: kb(Buffer.byteLength(essay)), target: '', ok: true },
-    'essay page, gzip': {
-      value: kb(gzipSync(essay).length),
-      target: '<= 14 KB',
-      ok: gzipSync(essay).length <= 14 * 1024,
-    },
-    'essay page, brotli': {
-      value: kb(brotliCompressSync(essay).length),
-      target: '<= 14 KB',
-      ok: brotliCompressSync(essay).length <= 14 * 1024,
-    },
-    'render-blocking requests': { value: blocking, target: '0', ok: blocking === 0 },
-  })
-  console.log(`${connections} connections, ${seconds} s per measurement, loopback, ${process.platform} ${process.arch}`)
+  ;({ page, asset } = await pages())
+  devSignups = await signups(`http://127.0.0.1:${port}`, consent)
 } finally {
-  worker.stop()
+  dev.stop()
 }
+// The same Worker and bindings on workerd without wrangler dev's proxy, as production runs it.
+const direct = await startDirect(join(root, 'tmp/bench-direct'), port + 2, site, {
+  ENVIRONMENT: 'local',
+  SIGNING_KEY: 'bench-signing-key-not-a-secret',
+  PUBLIC_URL: `http://127.0.0.1:${port + 2}`,
+})
+let signupMax: Figures
+let signup: Figures
+try {
+  await signups(direct.origin, consent, 200) // warm up
+  signupMax = await signups(direct.origin, consent)
+  signup = await signups(direct.origin, consent, 500)
+} finally {
+  await direct.stop()
+}
+console.table({
+  'essay from KV (Worker), wrangler dev': row(page),
+  'same bytes, static asset, wrangler dev': row(asset),
+  'signups as fast as they go, wrangler dev': row(devSignups),
+  'signups as fast as they go, workerd': row(signupMax),
+  'signups offered at 500/s, workerd': row(signup),
+})
+const ratio = page.rps / asset.rps
+const blocking = (essay.match(/<link[^>]+rel="stylesheet"|<script(?![^>]*\b(defer|async)\b)[^>]*\ssrc=/g) ?? []).length
+const gz = gzipSync(essay).length
+const br = brotliCompressSync(essay).length
+console.table({
+  'page throughput, KV / static': { value: ratio.toFixed(2), target: '>= 0.90', ok: ratio >= 0.9 },
+  'signups per second (workerd)': {
+    value: Math.round(signupMax.rps),
+    target: '>= 500, none failed',
+    ok: signupMax.rps >= 500 && signupMax.failed === 0,
+  },
+  'signup p99 at 500/s offered (workerd)': { value: `${signup.p99} ms`, target: '< 50 ms', ok: signup.p99 < 50 },
+  'essay page, raw': { value: kb(Buffer.byteLength(essay)), target: '', ok: true },
+  'essay page, gzip': { value: kb(gz), target: '<= 14 KB', ok: gz <= 14 * 1024 },
+  'essay page, brotli': { value: kb(br), target: '<= 14 KB', ok: br <= 14 * 1024 },
+  'render-blocking requests': { value: blocking, target: '0', ok: blocking === 0 },
+})
+console.log(
+  `pages: ${connections} connections; signups: 16; ${seconds} s per measurement; loopback; ${process.platform} ${process.arch}`,
+)

@@ -163,7 +163,13 @@ export function signupRoutes(content: SiteContent) {
       console.error(`signup refused: ${problem}`)
       return refuse(c, content, 503, { form: 'signups are closed for maintenance; please try again later' })
     }
-    await signUp(c.env.DB, c.env.MAIL as Queue<ConfirmationJob>, toRecord(c, f, courseId, settings), Date.now())
+    try {
+      await signUp(c.env.DB, c.env.MAIL as Queue<ConfirmationJob>, toRecord(c, f, courseId, settings), Date.now())
+    } catch (err) {
+      // The queue refused the confirmation: the claim was given back, so trying again is safe.
+      console.error('signup: could not queue the confirmation', err)
+      return refuse(c, content, 503, { form: 'we could not take your signup just now; please try again in a minute' })
+    }
     if (wantsJson(c))
       return c.json({ status: 'accepted', message: 'Check your inbox to confirm your subscription.' }, 202)
     return c.redirect('/subscribe/check-your-inbox', 303)

@@ -1,0 +1,55 @@
+/**
+ * The Worker straight on workerd through Miniflare, with the bindings of wrangler.toml and a
+ * persisted local state, but without `wrangler dev`'s development proxy in front of it (which
+ * production does not have either). Used for the signup figures.
+ */
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { readD1Migrations } from '@cloudflare/vitest-pool-workers'
+import { build } from 'esbuild'
+import { Miniflare } from 'miniflare'
+import { unstable_getMiniflareWorkerOptions } from 'wrangler'
+import { kvStore, publishSite, type SiteBuild } from '../src/site/publish'
+import { root } from './lib'
+
+/** Bundles src/index.ts as wrangler would (the resend SDK's optional React renderer left out). */
+async function bundle(outfile: string) {
+  await build({
+    entryPoints: [join(root, 'src/index.ts')],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['module', 'main'],
+    jsx: 'automatic',
+    jsxImportSource: 'hono/jsx',
+    external: ['cloudflare:*', 'node:*'],
+    // resend imports @react-email/render only to render React emails, which this project never sends.
+    alias: { '@react-email/render': join(root, 'bench/no-react-email.js') },
+    logLevel: 'error',
+  })
+}
+
+/** Starts the Worker on workerd with a fresh state in `dir`, migrated and published. */
+export async function startDirect(dir: string, port: number, site: SiteBuild, vars: Record<string, string>) {
+  await rm(dir, { recursive: true, force: true })
+  const script = join(dir, 'worker.js')
+  await bundle(script)
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, 'wrangler.toml'))
+  const mf = new Miniflare({
+    ...(workerOptions as object),
+    scriptPath: script,
+    modules: true,
+    bindings: { ...((workerOptions as { bindings?: object }).bindings ?? {}), ...vars },
+    host: '127.0.0.1',
+    port,
+    d1Persist: join(dir, 'd1'),
+    kvPersist: join(dir, 'kv'),
+  } as ConstructorParameters<typeof Miniflare>[0])
+  const url = await mf.ready
+  const db = await mf.getD1Database('DB')
+  for (const m of await readD1Migrations(join(root, 'migrations'))) for (const q of m.queries) await db.prepare(q).run()
+  await publishSite(kvStore((await mf.getKVNamespace('CONTENT')) as unknown as KVNamespace), site, new Date())
+  return { origin: url.origin, stop: () => mf.dispose() }
+}
