@@ -135,6 +135,23 @@ describe('with no key on a local run, the confirmation lands in the outbox throu
   })
 })
 
+describe('when the MAIL queue refuses a confirmation', () => {
+  it('answers 503, and the reader can sign up again at once and get one email', async () => {
+    const queueDown = new Proxy(env.MAIL, {
+      get: (target, prop) =>
+        prop === 'send' ? () => Promise.reject(new Error('queue down')) : Reflect.get(target, prop),
+    })
+    const res = await signup(
+      { email: 'queue-down@example.com', consent },
+      { json: true, bindings: { ...env, MAIL: queueDown } },
+    )
+    expect(res.status).toBe(503)
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/try again/)
+    expect((await signup({ email: 'queue-down@example.com', consent }, { json: true })).status).toBe(202)
+    expect(await mailsTo('queue-down@example.com')).toHaveLength(1)
+  })
+})
+
 describe('a deployed Worker that is missing a secret', () => {
   it('refuses signups with 503 and stores nothing when RESEND_API_KEY is missing', async () => {
     const deployed: Env = { ...env, ENVIRONMENT: 'production', RESEND_API_KEY: undefined }
