@@ -15,8 +15,8 @@ beforeAll(async () => {
 })
 
 /** Signs up and confirms an address through the real routes; returns its id and links. */
-async function confirmed(email: string, timezone: string) {
-  await signup({ email, consent, timezone }, { json: true })
+async function confirmed(email: string, timezone: string, name?: string) {
+  await signup({ email, consent, timezone, ...(name ? { name } : {}) }, { json: true })
   const [mail] = await mailsTo(email)
   if (!mail) throw new Error(`no confirmation for ${email}`)
   await get(linkIn(mail, 'confirm'), { method: 'POST' })
@@ -46,9 +46,9 @@ describe('a course over several weeks, with the cron run at simulated times', ()
     const people = [
       { email: 'la@example.com', tz: 'America/Los_Angeles' },
       { email: 'akl@example.com', tz: 'Pacific/Auckland' },
-      { email: 'ldn@example.com', tz: 'Europe/London' },
-    ]
-    const ids = await Promise.all(people.map((p) => confirmed(p.email, p.tz).then((c) => c.id)))
+      { email: 'ldn@example.com', tz: 'Europe/London', name: "Zoë O'Neil" },
+    ] as { email: string; tz: string; name?: string }[]
+    const ids = await Promise.all(people.map((p) => confirmed(p.email, p.tz, p.name).then((c) => c.id)))
     const start = Math.ceil(Date.now() / HOUR) * HOUR
     for (let t = start; t <= start + 28 * DAY; t += HOUR) await cronAt(t)
 
@@ -70,6 +70,18 @@ describe('a course over several weeks, with the cron run at simulated times', ()
         [1, 2, 3, 4, 5].map((n) => expect.stringMatching(new RegExp(`^Lesson ${n} of 5`))),
       )
       expect(mails.filter((m) => m.subject.startsWith('You have finished'))).toHaveLength(1)
+      for (const m of mails) {
+        expect(`${m.subject}${m.html}${m.text}`, m.subject).not.toContain('{{')
+        expect(m.headers['List-Unsubscribe'], m.subject).toMatch(/^<http:\/\/localhost\/unsubscribe\/[\w.-]+>$/)
+        expect(m.headers['List-Unsubscribe-Post'], m.subject).toBe('List-Unsubscribe=One-Click')
+        expect(m.html, m.subject).toContain(m.headers['List-Unsubscribe']?.slice(1, -1))
+        expect(m.text, m.subject).toMatch(/\/preferences\/|\/confirm\//)
+      }
+      if (p.name) {
+        const lesson = mails.find((m) => m.subject.startsWith('Lesson 2'))
+        expect(lesson?.html).toContain('Hi Zoë O&#39;Neil,')
+        expect(lesson?.text).toContain("Hi Zoë O'Neil,")
+      }
       expect((await subscriberByEmail(p.email))?.status).toBe('completed')
     }
   }, 120_000)

@@ -1,6 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import worker from '../src/index'
 import { fillTemplate } from '../src/mail/fill'
 import { MailerError } from '../src/mail/mailer'
 import { resendMailer } from '../src/mail/resend'
@@ -132,6 +133,20 @@ describe('with no key on a local run, the confirmation lands in the outbox throu
   it('arrives in /dev/outbox shortly after the signup', async () => {
     expect((await signup({ email: 'queued@example.com', consent }, { json: true })).status).toBe(202)
     expect(await mailsTo('queued@example.com')).toHaveLength(1)
+  })
+})
+
+describe('a message that failed every retry', () => {
+  it('is kept in D1 from the dead-letter queue, where it stays visible', async () => {
+    const body = { kind: 'confirmation', subscriberId: 'gone', claimedAt: 1 }
+    const batch = createMessageBatch('spine-exercises-mail-dlq', [
+      { id: 'dead-1', timestamp: new Date(), attempts: 9, body },
+    ])
+    const ctx = createExecutionContext()
+    await worker.queue(batch, env)
+    expect((await getQueueResult(batch, ctx)).ackAll).toBe(true)
+    const row = await env.DB.prepare("SELECT queue, body, attempts FROM dead_letters WHERE body LIKE '%gone%'").first()
+    expect(row).toEqual({ queue: 'spine-exercises-mail-dlq', body: JSON.stringify(body), attempts: 9 })
   })
 })
 
