@@ -21,7 +21,7 @@ async function confirmed(email: string, timezone: string, name?: string) {
   if (!mail) throw new Error(`no confirmation for ${email}`)
   await get(linkIn(mail, 'confirm'), { method: 'POST' })
   const row = await subscriberByEmail(email)
-  return { id: row?.id ?? '', preferences: linkIn(mail, 'confirm').replace('/confirm/', '/preferences/') }
+  return { id: row?.id ?? '' }
 }
 
 /** Runs the cron as the runtime would, at a simulated time, and waits for the queue to drain. */

@@ -33,7 +33,7 @@ export async function sendCompletions(
   })
   const items = await Promise.all(
     live.map(async ({ job, s }) => {
-      const links = await subscriberLinks(deps.signingKey, deps.origin, s.id, now)
+      const links = await subscriberLinks(deps.signingKey, deps.origin, s.id, now, ['unsubscribe', 'preferences'])
       const values = {
         greeting: greeting(s.first_name),
         course_title: deps.settings.courses[s.course]?.title ?? deps.settings.name,

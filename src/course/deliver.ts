@@ -39,7 +39,7 @@ async function batchKeyOf(course: string, pairs: LessonPair[]): Promise<string> 
 async function renderLesson(deps: LessonDeps, s: Subscriber, lesson: number, now: number): Promise<OutgoingEmail> {
   const template = await deps.lesson(s.course, lesson)
   if (!template) throw new Error(`course ${s.course} has no lesson ${lesson}`)
-  const links = await subscriberLinks(deps.signingKey, deps.origin, s.id, now)
+  const links = await subscriberLinks(deps.signingKey, deps.origin, s.id, now, ['unsubscribe', 'preferences'])
   return subscriberEmail(
     template,
     { greeting: greeting(s.first_name), preferences_url: links.preferences },

@@ -83,7 +83,7 @@ export function linkRoutes(content: SiteContent) {
     if (confirmed) await store.recordEvent(c.env.DB, id, 'confirmed', now)
     const s = confirmed ?? (await store.getSubscriber(c.env.DB, id))
     if (!s || ENDED.includes(s.status)) return page(c, 'Subscription ended', <Ended />, s ? 200 : 404)
-    const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', id, now)
+    const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', id, now, ['preferences'])
     const title = await courseTitle(c, s.course)
     return page(c, 'You are in', <Confirmed courseTitle={title} preferencesUrl={links.preferences} />)
   })
@@ -132,7 +132,7 @@ export function linkRoutes(content: SiteContent) {
     if (!s) return page(c, 'Subscription ended', <Ended />, 404)
     const manifest = await content.manifest(c.env.CONTENT)
     const settings = manifest.settings
-    const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', id, Date.now())
+    const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', id, Date.now(), ['unsubscribe'])
     const timezones = Intl.supportedValuesOf('timeZone')
     if (!timezones.includes(s.timezone)) timezones.unshift(s.timezone)
     const body = (

@@ -1,31 +1,26 @@
-import { signToken } from '../lib/tokens'
+import { signToken, type TokenPurpose } from '../lib/tokens'
 
 /** Confirm links expire: an old confirmation email should not start a course months later. */
 export const CONFIRM_TTL_SECONDS = 7 * 24 * 3600
 
-/** The signed links that go into a subscriber's emails. */
-export interface SubscriberLinks {
-  confirm: string
-  unsubscribe: string
-  preferences: string
-}
-
-/** Makes the signed links for one subscriber, under the site's public origin. */
-export async function subscriberLinks(
+/**
+ * The signed links one subscriber's email needs (each costs an HMAC, so only those asked for),
+ * under the site's public origin; an empty origin gives paths, for links within the site.
+ * @example await subscriberLinks(key, origin, id, now, ['unsubscribe', 'preferences'])
+ */
+export async function subscriberLinks<P extends TokenPurpose>(
   signingKey: string,
   origin: string,
   subscriberId: string,
   now: number,
-): Promise<SubscriberLinks> {
+  purposes: readonly P[],
+): Promise<Record<P, string>> {
   const base = origin.replace(/\/+$/, '')
-  const [confirm, unsubscribe, preferences] = await Promise.all([
-    signToken(signingKey, 'confirm', subscriberId, { now, ttlSeconds: CONFIRM_TTL_SECONDS }),
-    signToken(signingKey, 'unsubscribe', subscriberId, { now }),
-    signToken(signingKey, 'preferences', subscriberId, { now }),
-  ])
-  return {
-    confirm: `${base}/confirm/${confirm}`,
-    unsubscribe: `${base}/unsubscribe/${unsubscribe}`,
-    preferences: `${base}/preferences/${preferences}`,
-  }
+  const links = await Promise.all(
+    purposes.map(async (purpose) => {
+      const ttlSeconds = purpose === 'confirm' ? CONFIRM_TTL_SECONDS : undefined
+      return [purpose, `${base}/${purpose}/${await signToken(signingKey, purpose, subscriberId, { now, ttlSeconds })}`]
+    }),
+  )
+  return Object.fromEntries(links) as Record<P, string>
 }

@@ -65,7 +65,7 @@ export async function sendConfirmations(
   })
   const items = await Promise.all(
     live.map(async ({ job, s }) => {
-      const links = await subscriberLinks(deps.signingKey, deps.origin, s.id, now)
+      const links = await subscriberLinks(deps.signingKey, deps.origin, s.id, now, ['confirm', 'unsubscribe'])
       const email = subscriberEmail(
         deps.confirmation,
         {
