@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { brotliCompressSync, gzipSync } from 'node:zlib'
 import autocannon from 'autocannon'
 import type { SiteBuild } from '../src/site/publish'
+import { startResendServer } from '../test/support/resend-server'
 import { startDirect } from './direct'
 import { ESSAY, prepareState, root, startWorker } from './lib'
 
@@ -118,11 +119,16 @@ try {
 } finally {
   dev.stop()
 }
-// The same Worker and bindings on workerd without wrangler dev's proxy, as production runs it.
+// The same Worker and bindings on workerd without wrangler dev's proxy, as production runs it, and
+// mailing through the resend SDK to a local Resend-speaking server, as production mails through
+// Resend (the D1 outbox of local runs writes every email's HTML into the same database).
+const resend = await startResendServer()
 const direct = await startDirect(join(root, 'tmp/bench-direct'), port + 2, site, {
   ENVIRONMENT: 'local',
   SIGNING_KEY: 'bench-signing-key-not-a-secret',
   PUBLIC_URL: `http://127.0.0.1:${port + 2}`,
+  RESEND_API_KEY: 're_bench_not_a_real_key',
+  RESEND_BASE_URL: resend.url,
 })
 let signupMax: Figures
 let signup: Figures
@@ -132,6 +138,7 @@ try {
   signup = await signups(direct.origin, consent, 500)
 } finally {
   await direct.stop()
+  await resend.close()
 }
 console.table({
   'essay from KV (Worker), wrangler dev': row(page),
