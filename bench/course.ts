@@ -53,7 +53,7 @@ const resend = await startResendServer()
 const worker = await startWorker(
   port,
   state,
-  { RESEND_API_KEY: 're_bench_not_a_real_key', RESEND_BASE_URL: resend.url, MAIL_REQUESTS_PER_SECOND: '1000' },
+  { RESEND_API_KEY: 're_local_bench', RESEND_BASE_URL: resend.url, MAIL_REQUESTS_PER_SECOND: '1000' },
   ['--test-scheduled'],
 )
 try {

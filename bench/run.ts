@@ -127,7 +127,7 @@ const direct = await startDirect(join(root, 'tmp/bench-direct'), port + 2, site,
   ENVIRONMENT: 'local',
   SIGNING_KEY: 'bench-signing-key-not-a-secret',
   PUBLIC_URL: `http://127.0.0.1:${port + 2}`,
-  RESEND_API_KEY: 're_bench_not_a_real_key',
+  RESEND_API_KEY: 're_local_bench',
   RESEND_BASE_URL: resend.url,
 })
 let signupMax: Figures
