@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { webhookRoutes } from './admin/webhook-routes'
 import { securityHeaders } from './lib/security'
 import { outboxRoutes } from './mail/outbox-routes'
 import type { SiteContent } from './site/content'
@@ -24,6 +25,7 @@ export function createApp(content: SiteContent) {
     return c.text('Something went wrong on our side. Please try again.\n', 500)
   })
   app.route('/', signupRoutes(content))
+  app.route('/', webhookRoutes())
   app.route('/', linkRoutes(content))
   app.route('/', outboxRoutes(content))
   app.route('/', siteRoutes(content))

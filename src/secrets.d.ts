@@ -10,6 +10,8 @@ declare namespace Cloudflare {
     MAIL_FROM?: string
     /** Key of the HMAC that signs confirm, unsubscribe and preferences links. */
     SIGNING_KEY?: string
+    /** Signing secret of the Resend webhook (whsec_…), for POST /api/webhooks/resend. */
+    RESEND_WEBHOOK_SECRET?: string
     /** Cloudflare Turnstile secret; when set, signups must carry a valid Turnstile token. */
     TURNSTILE_SECRET?: string
     /** Where Turnstile tokens are checked; Cloudflare's siteverify unless a test points elsewhere. */
