@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
 import { renderPage } from '../lib/page'
 import { mailProblem } from '../mail/config'
 import type { SiteContent } from '../site/content'
@@ -109,6 +110,34 @@ function toRecord(c: Ctx, f: SignupFields, courseId: string, settings: Published
  */
 export function signupRoutes(content: SiteContent) {
   const app = new Hono<{ Bindings: Env }>()
+
+  // Browsers on the listed origins may post signups (CORS); a browser on any other origin is told
+  // plainly that it may not. Tools without an Origin header (servers, curl) are not browsers.
+  const allowedOrigin = async (origin: string, c: Ctx) => {
+    if (!origin || origin === new URL(c.req.url).origin) return origin || undefined
+    const settings = (await content.manifest(c.env.CONTENT)).settings
+    const own = new URL(c.env.PUBLIC_URL || settings.baseUrl).origin
+    return origin === own || (settings.signupOrigins ?? []).includes(origin) ? origin : undefined
+  }
+  app.use(
+    '/api/subscribe',
+    async (c, next) => {
+      const origin = c.req.header('Origin')
+      if (origin && !(await allowedOrigin(origin, c)))
+        return c.json(
+          {
+            error: {
+              status: 403,
+              message: `signups from ${origin} are not allowed; the site must list it in signupOrigins`,
+              fields: {},
+            },
+          },
+          403,
+        )
+      await next()
+    },
+    cors({ origin: allowedOrigin, allowMethods: ['POST'], allowHeaders: ['Content-Type'], maxAge: 86_400 }),
+  )
 
   app.post(
     '/api/subscribe',

@@ -17,6 +17,8 @@ export interface SiteSettings {
   defaultTimezone: string
   /** From address of the course's emails (MAIL_FROM overrides it). */
   mailFrom: string
+  /** Other sites (origins, e.g. https://partner.example) whose pages may post signups from a browser. */
+  signupOrigins?: string[]
   /** Cloudflare Turnstile site key; when set, signup forms show the widget (set TURNSTILE_SECRET too). */
   turnstileSiteKey?: string
   /** The email courses readers can join, by id. */
