@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { adminApiRoutes } from './admin/api-routes'
 import { webhookRoutes } from './admin/webhook-routes'
 import { securityHeaders } from './lib/security'
 import { outboxRoutes } from './mail/outbox-routes'
@@ -26,6 +27,7 @@ export function createApp(content: SiteContent) {
   })
   app.route('/', signupRoutes(content))
   app.route('/', webhookRoutes())
+  app.route('/', adminApiRoutes())
   app.route('/', linkRoutes(content))
   app.route('/', outboxRoutes(content))
   app.route('/', siteRoutes(content))

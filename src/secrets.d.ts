@@ -10,6 +10,8 @@ declare namespace Cloudflare {
     MAIL_FROM?: string
     /** Key of the HMAC that signs confirm, unsubscribe and preferences links. */
     SIGNING_KEY?: string
+    /** Bearer token of the admin API and dashboard; without it they answer 503. */
+    ADMIN_TOKEN?: string
     /** Signing secret of the Resend webhook (whsec_…), for POST /api/webhooks/resend. */
     RESEND_WEBHOOK_SECRET?: string
     /** Cloudflare Turnstile secret; when set, signups must carry a valid Turnstile token. */

@@ -177,3 +177,27 @@ export async function lessonsDrained(timeoutMs = 60_000): Promise<void> {
   }
   throw new Error(`the lessons queue did not drain within ${timeoutMs / 1000} s`)
 }
+
+/** One subscriber row straight into D1, with any columns overridden. */
+export async function makeSubscriber(overrides: Record<string, string | number | null> = {}): Promise<string> {
+  const id = (overrides.id as string | undefined) ?? crypto.randomUUID()
+  const email = (overrides.email as string | undefined) ?? `${id}@example.com`
+  const row: Record<string, string | number | null> = {
+    id,
+    email,
+    email_normalized: email.toLowerCase(),
+    course: 'cure-back-pain-program',
+    status: 'active',
+    timezone: 'UTC',
+    consent_at: 1_700_000_000_000,
+    consent_text: 'test consent',
+    created_at: 1_700_000_000_000,
+    updated_at: 1_700_000_000_000,
+    ...overrides,
+  }
+  const columns = Object.keys(row)
+  await env.DB.prepare(`INSERT INTO subscribers (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
+    .bind(...Object.values(row))
+    .run()
+  return id
+}

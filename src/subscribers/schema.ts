@@ -107,7 +107,7 @@ export const preferencesSchema = z.strictObject({
 export type PreferencesFields = z.infer<typeof preferencesSchema>
 
 /** The first problem of each field, keyed by field name (`form` for the object itself). */
-export function fieldErrors(error: z.ZodError): Record<string, string> {
+export function fieldErrors(error: { issues: readonly z.core.$ZodIssue[] }): Record<string, string> {
   // No prototype: a field named "__proto__" is reported like any other.
   const out: Record<string, string> = Object.create(null)
   for (const issue of error.issues) {

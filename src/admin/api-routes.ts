@@ -1,0 +1,126 @@
+import { zValidator } from '@hono/zod-validator'
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { fieldErrors } from '../subscribers/schema'
+import { adminAuth } from './auth'
+import { CSV_COLUMNS, csvLine, presentSubscriber } from './present'
+import { type Cursor, listSubscribers, type SubscriberFilter, subscriberHistory } from './store'
+
+const STATUSES = ['pending', 'active', 'paused', 'completed', 'unsubscribed', 'bounced', 'complained'] as const
+const day = z.iso.date('must be a date (YYYY-MM-DD)')
+
+const filterFields = {
+  status: z.enum(STATUSES, { error: `must be one of ${STATUSES.join(', ')}` }).optional(),
+  source: z.string().max(64, 'must be at most 64 characters').optional(),
+  utm_campaign: z.string().max(200, 'must be at most 200 characters').optional(),
+  created_from: day.optional(),
+  created_to: day.optional(),
+  lesson_reached: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(0)
+    .max(1000)
+    .optional(),
+}
+const listSchema = z.strictObject({
+  ...filterFields,
+  limit: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int()
+    .min(1, 'must be 1 to 500')
+    .max(500, 'must be 1 to 500')
+    .default(50),
+  cursor: z.string().max(200).optional(),
+})
+const exportSchema = z.strictObject(filterFields)
+
+const invalid = (fields: Record<string, string>) =>
+  Response.json(
+    {
+      error: {
+        status: 400,
+        message: Object.entries(fields)
+          .map(([f, m]) => `${f} ${m}`)
+          .join('; '),
+        fields,
+      },
+    },
+    { status: 400 },
+  )
+
+/** One validation hook for every query: 400, each bad parameter named. */
+const hook = (result: { success: true } | { success: false; error: { issues: readonly z.core.$ZodIssue[] } }) =>
+  result.success ? undefined : invalid(fieldErrors(result.error))
+
+const toFilter = (q: z.infer<typeof exportSchema>): SubscriberFilter => ({
+  status: q.status,
+  source: q.source,
+  utm_campaign: q.utm_campaign,
+  createdFrom: q.created_from ? Date.parse(`${q.created_from}T00:00:00Z`) : undefined,
+  createdTo: q.created_to ? Date.parse(`${q.created_to}T00:00:00Z`) + 86_400_000 : undefined,
+  lessonReached: q.lesson_reached,
+})
+
+const encodeCursor = (c: Cursor) => btoa(JSON.stringify([c.createdAt, c.id])).replace(/=+$/, '')
+function decodeCursor(text: string): Cursor | undefined {
+  try {
+    const [createdAt, id] = JSON.parse(atob(text)) as unknown[]
+    return typeof createdAt === 'number' && typeof id === 'string' ? { createdAt, id } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The marketers' API under /api/admin: subscribers (list, one, CSV), behind the admin token. */
+export function adminApiRoutes() {
+  const app = new Hono<{ Bindings: Env }>()
+  app.use('/api/admin/*', adminAuth)
+
+  app.get('/api/admin/subscribers', zValidator('query', listSchema, hook), async (c) => {
+    const q = c.req.valid('query')
+    const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor)
+    if (q.cursor !== undefined && !after) return invalid({ cursor: 'is not a cursor this API gave out' })
+    const page = await listSubscribers(c.env.DB, toFilter(q), q.limit, after)
+    return c.json({
+      subscribers: page.subscribers.map(presentSubscriber),
+      next_cursor: page.next ? encodeCursor(page.next) : null,
+    })
+  })
+
+  // Streamed page by page, so an export of any size needs no more memory than one page.
+  app.get('/api/admin/subscribers.csv', zValidator('query', exportSchema, hook), (c) => {
+    const filter = toFilter(c.req.valid('query'))
+    const db = c.env.DB
+    let after: Cursor | undefined
+    let done = false
+    const encoder = new TextEncoder()
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode(`${CSV_COLUMNS.join(',')}\r\n`))
+      },
+      async pull(controller) {
+        if (done) return controller.close()
+        const page = await listSubscribers(db, filter, 500, after)
+        controller.enqueue(encoder.encode(page.subscribers.map(csvLine).join('')))
+        after = page.next
+        done = !page.next
+      },
+    })
+    return new Response(body, {
+      headers: {
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': 'attachment; filename="subscribers.csv"',
+        'Cache-Control': 'no-store',
+      },
+    })
+  })
+
+  app.get('/api/admin/subscribers/:id', async (c) => {
+    const row = await c.env.DB.prepare('SELECT * FROM subscribers WHERE id = ?').bind(c.req.param('id')).first()
+    if (!row) return c.json({ error: { status: 404, message: 'no subscriber with that id' } }, 404)
+    const history = await subscriberHistory(c.env.DB, c.req.param('id'))
+    return c.json({ subscriber: presentSubscriber(row as never), ...history })
+  })
+
+  return app
+}

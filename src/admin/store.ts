@@ -1,0 +1,70 @@
+/** D1 queries of the admin API: filtered, keyset-paginated lists and one subscriber's history. */
+import type { Subscriber, SubscriberStatus } from '../subscribers/store'
+
+/** What the list can be narrowed by. */
+export interface SubscriberFilter {
+  status?: SubscriberStatus
+  source?: string
+  utm_campaign?: string
+  /** Epoch ms, inclusive. */
+  createdFrom?: number
+  /** Epoch ms, exclusive. */
+  createdTo?: number
+  /** At least this many lessons received. */
+  lessonReached?: number
+}
+
+/** Where the previous page ended: newest first, so (created_at, id) strictly below it. */
+export interface Cursor {
+  createdAt: number
+  id: string
+}
+
+/** One page of subscribers, newest first, and the cursor of the next page when there is one. */
+export async function listSubscribers(db: D1Database, f: SubscriberFilter, limit: number, after?: Cursor) {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM subscribers
+       WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR source = ?2) AND (?3 IS NULL OR utm_campaign = ?3)
+         AND (?4 IS NULL OR created_at >= ?4) AND (?5 IS NULL OR created_at < ?5)
+         AND (?6 IS NULL OR lesson_position >= ?6)
+         AND (?7 IS NULL OR (created_at, id) < (?7, ?8))
+       ORDER BY created_at DESC, id DESC LIMIT ?9`,
+    )
+    .bind(
+      f.status ?? null,
+      f.source ?? null,
+      f.utm_campaign ?? null,
+      f.createdFrom ?? null,
+      f.createdTo ?? null,
+      f.lessonReached ?? null,
+      after?.createdAt ?? null,
+      after?.id ?? null,
+      limit + 1,
+    )
+    .all<Subscriber>()
+  const page = results.slice(0, limit)
+  const last = page.at(-1)
+  const next = results.length > limit && last ? { createdAt: last.created_at, id: last.id } : undefined
+  return { subscribers: page, next }
+}
+
+/** A subscriber's deliveries, history and provider events, oldest first. */
+export async function subscriberHistory(db: D1Database, id: string) {
+  const [deliveries, events, emailEvents] = await db.batch([
+    db
+      .prepare(
+        'SELECT lesson, status, message_id, created_at, sent_at FROM deliveries WHERE subscriber_id = ? ORDER BY lesson',
+      )
+      .bind(id),
+    db.prepare('SELECT type, at, data FROM subscriber_events WHERE subscriber_id = ? ORDER BY id').bind(id),
+    db
+      .prepare('SELECT type, email_id, occurred_at FROM email_events WHERE subscriber_id = ? ORDER BY occurred_at')
+      .bind(id),
+  ])
+  return {
+    deliveries: deliveries?.results ?? [],
+    events: events?.results ?? [],
+    emailEvents: emailEvents?.results ?? [],
+  }
+}

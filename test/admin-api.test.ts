@@ -1,0 +1,122 @@
+import { env } from 'cloudflare:workers'
+import { beforeAll, describe, expect, inject, it } from 'vitest'
+import { get, makeSubscriber, publish } from './helpers'
+
+const TOKEN = 'admin-token-for-tests-only'
+const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
+const DAY = 86_400_000
+const T0 = Date.parse('2026-11-01T00:00:00Z')
+
+/** A request to the admin API; `null` sends no Authorization header at all. */
+const api = (path: string, token: string | null = TOKEN, bindings: Env = admin) =>
+  get(path, token === null ? {} : { headers: { Authorization: `Bearer ${token}` } }, bindings)
+
+beforeAll(async () => {
+  await publish(inject('siteBuild'))
+  // 30 subscribers over 30 days: every third from the partner, every fifth in the spring campaign.
+  for (let i = 0; i < 30; i++)
+    await makeSubscriber({
+      email: `admin${i}@example.com`,
+      created_at: T0 + i * DAY,
+      source: i % 3 === 0 ? 'partner' : 'essay-end',
+      utm_campaign: i % 5 === 0 ? 'spring' : null,
+      status: i % 7 === 0 ? 'unsubscribed' : 'active',
+      lesson_position: i % 6,
+      first_name: i === 1 ? '=HYPERLINK("http://evil.example","x")' : null,
+    })
+})
+
+describe('every admin route', () => {
+  it.each([
+    '/api/admin/subscribers',
+    '/api/admin/subscribers.csv',
+    '/api/admin/subscribers/any-id',
+  ])('%s refuses a missing token with 401, a wrong one with 403, and answers 503 when no token is configured', async (path) => {
+    const missing = await api(path, null)
+    expect(missing.status).toBe(401)
+    expect(missing.headers.get('www-authenticate')).toContain('Bearer')
+    expect((await api(path, 'not-the-token')).status).toBe(403)
+    expect((await api(path, TOKEN, env)).status).toBe(503)
+  })
+})
+
+describe('the subscriber list', () => {
+  it('filters by status, source, campaign, signup dates and lessons reached', async () => {
+    const list = async (q: string) =>
+      (
+        (await (await api(`/api/admin/subscribers?${q}`)).json()) as { subscribers: { email: string }[] }
+      ).subscribers.map((s) => s.email)
+    expect(await list('source=partner&limit=500')).toHaveLength(10)
+    expect(await list('utm_campaign=spring&limit=500')).toHaveLength(6)
+    expect(await list('status=unsubscribed&limit=500')).toEqual([
+      'admin28@example.com',
+      'admin21@example.com',
+      'admin14@example.com',
+      'admin7@example.com',
+      'admin0@example.com',
+    ])
+    expect(await list('created_from=2026-11-03&created_to=2026-11-04')).toEqual([
+      'admin3@example.com',
+      'admin2@example.com',
+    ])
+    expect(await list('lesson_reached=5&limit=500')).toHaveLength(5)
+  })
+
+  it('pages through everything with its cursor, each subscriber exactly once', async () => {
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const res = await api(`/api/admin/subscribers?limit=7${cursor ? `&cursor=${cursor}` : ''}`)
+      const page = (await res.json()) as { subscribers: { email: string }[]; next_cursor: string | null }
+      seen.push(...page.subscribers.map((s) => s.email))
+      cursor = page.next_cursor
+    } while (cursor)
+    expect(seen).toHaveLength(30)
+    expect(new Set(seen).size).toBe(30)
+    expect(seen[0]).toBe('admin29@example.com')
+  })
+
+  it.each([
+    ['status=gone', 'status'],
+    ['limit=0', 'limit'],
+    ['limit=many', 'limit'],
+    ['created_from=yesterday', 'created_from'],
+    ['lesson_reached=-1', 'lesson_reached'],
+    ['cursor=garbage', 'cursor'],
+    ['colour=blue', 'colour'],
+  ])('refuses ?%s with 400 naming %s', async (query, field) => {
+    const res = await api(`/api/admin/subscribers?${query}`)
+    expect(res.status).toBe(400)
+    const { error } = (await res.json()) as { error: { fields: Record<string, string> } }
+    expect(Object.keys(error.fields)).toContain(field)
+  })
+})
+
+describe('the CSV export', () => {
+  it('streams every subscriber of the filter with a header, safe for spreadsheets', async () => {
+    const res = await api('/api/admin/subscribers.csv?source=essay-end')
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8')
+    const lines = (await res.text()).trim().split('\r\n')
+    expect(lines[0]).toMatch(/^id,email,first_name,status,/)
+    expect(lines).toHaveLength(21)
+    const hyperlink = lines.find((l) => l.includes('admin1@example.com'))
+    expect(hyperlink).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")"`)
+  })
+})
+
+describe('one subscriber', () => {
+  it('comes with deliveries and history, and an unknown id is a 404', async () => {
+    const id = await makeSubscriber({ email: 'detail@example.com' })
+    await env.DB.prepare(
+      `INSERT INTO deliveries (subscriber_id, lesson, course, status, batch_key, message_id, created_at, sent_at)
+       VALUES (?, 1, 'cure-back-pain-program', 'sent', 'k', 'm1', 1, 2)`,
+    )
+      .bind(id)
+      .run()
+    const res = await api(`/api/admin/subscribers/${id}`)
+    const body = (await res.json()) as { subscriber: { email: string }; deliveries: { lesson: number }[] }
+    expect(body.subscriber.email).toBe('detail@example.com')
+    expect(body.deliveries.map((d) => d.lesson)).toEqual([1])
+    expect((await api('/api/admin/subscribers/no-such-id')).status).toBe(404)
+  })
+})
