@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { fieldErrors } from '../subscribers/schema'
 import { adminAuth } from './auth'
 import { CSV_COLUMNS, csvLine, presentSubscriber } from './present'
+import { erasePerson, exportPerson } from './privacy'
 import { type Cursor, listSubscribers, type SubscriberFilter, subscriberHistory } from './store'
 
 const STATUSES = ['pending', 'active', 'paused', 'completed', 'unsubscribed', 'bounced', 'complained'] as const
@@ -113,6 +114,17 @@ export function adminApiRoutes() {
         'Cache-Control': 'no-store',
       },
     })
+  })
+
+  const person = zValidator('param', z.object({ email: z.email('must be an email address') }), hook)
+
+  app.get('/api/admin/people/:email', person, async (c) =>
+    c.json(await exportPerson(c.env.DB, c.req.valid('param').email)),
+  )
+
+  app.delete('/api/admin/people/:email', person, async (c) => {
+    const erased = await erasePerson(c.env.DB, c.req.valid('param').email, Date.now())
+    return c.json({ erased, suppressed: true })
   })
 
   app.get('/api/admin/subscribers/:id', async (c) => {

@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
+import { isSuppressed } from '../admin/privacy'
 import { renderPage } from '../lib/page'
 import { mailProblem } from '../mail/config'
 import type { SiteContent } from '../site/content'
@@ -193,7 +194,9 @@ export function signupRoutes(content: SiteContent) {
       return refuse(c, content, 503, { form: 'signups are closed for maintenance; please try again later' })
     }
     try {
-      await signUp(c.env.DB, c.env.MAIL as Queue<ConfirmationJob>, toRecord(c, f, courseId, settings), Date.now())
+      // An erased address is never stored or mailed again, and the answer does not say so.
+      if (!(await isSuppressed(c.env.DB, f.email)))
+        await signUp(c.env.DB, c.env.MAIL as Queue<ConfirmationJob>, toRecord(c, f, courseId, settings), Date.now())
     } catch (err) {
       // The queue refused the confirmation: the claim was given back, so trying again is safe.
       console.error('signup: could not queue the confirmation', err)

@@ -1,0 +1,68 @@
+/** GDPR: everything held about one address, and its erasure. */
+import { sha256Hex } from '../site/publish'
+import { normalizeEmail } from '../subscribers/store'
+
+/** The form in which an erased address is remembered: never mailed again, never readable. */
+export const suppressionHash = (email: string) => sha256Hex(normalizeEmail(email))
+
+/** True when the address was erased (or otherwise suppressed) and must get no mail. */
+export async function isSuppressed(db: D1Database, email: string): Promise<boolean> {
+  const row = await db
+    .prepare('SELECT 1 FROM suppressions WHERE email_hash = ?')
+    .bind(await suppressionHash(email))
+    .first()
+  return row !== null
+}
+
+/** Every row about the address: subscriptions, their history, deliveries, provider events, emails. */
+export async function exportPerson(db: D1Database, email: string) {
+  const address = normalizeEmail(email)
+  const ids = `(SELECT id FROM subscribers WHERE email_normalized = ?1)`
+  const [subscriptions, history, deliveries, events, emails] = await db.batch([
+    db.prepare('SELECT * FROM subscribers WHERE email_normalized = ?1').bind(address),
+    db
+      .prepare(`SELECT subscriber_id, type, at, data FROM subscriber_events WHERE subscriber_id IN ${ids} ORDER BY id`)
+      .bind(address),
+    db
+      .prepare(
+        `SELECT subscriber_id, lesson, course, status, message_id, created_at, sent_at FROM deliveries WHERE subscriber_id IN ${ids}`,
+      )
+      .bind(address),
+    db
+      .prepare(
+        `SELECT type, email_id, occurred_at, data FROM email_events WHERE to_address = ?1 OR subscriber_id IN ${ids}`,
+      )
+      .bind(address),
+    db.prepare('SELECT id, created_at, subject FROM outbox WHERE lower(to_address) = ?1').bind(address),
+  ])
+  return {
+    email: address,
+    subscriptions: subscriptions?.results ?? [],
+    history: history?.results ?? [],
+    deliveries: deliveries?.results ?? [],
+    provider_events: events?.results ?? [],
+    emails: emails?.results ?? [],
+  }
+}
+
+/**
+ * Erases the address from every table, in one transaction, and keeps only its hash in
+ * `suppressions` so it is never mailed again. Returns how many subscriptions were erased.
+ */
+export async function erasePerson(db: D1Database, email: string, now: number): Promise<number> {
+  const address = normalizeEmail(email)
+  const ids = `(SELECT id FROM subscribers WHERE email_normalized = ?1)`
+  const results = await db.batch([
+    db.prepare(`DELETE FROM email_events WHERE to_address = ?1 OR subscriber_id IN ${ids}`).bind(address),
+    db.prepare(`DELETE FROM subscriber_events WHERE subscriber_id IN ${ids}`).bind(address),
+    db.prepare(`DELETE FROM deliveries WHERE subscriber_id IN ${ids}`).bind(address),
+    db.prepare('DELETE FROM outbox WHERE lower(to_address) = ?1').bind(address),
+    db.prepare('DELETE FROM subscribers WHERE email_normalized = ?1').bind(address),
+    db
+      .prepare(
+        "INSERT INTO suppressions (email_hash, reason, created_at) VALUES (?, 'erased', ?) ON CONFLICT DO NOTHING",
+      )
+      .bind(await suppressionHash(address), now),
+  ])
+  return results[4]?.meta.changes ?? 0
+}

@@ -1,0 +1,66 @@
+import { env } from 'cloudflare:workers'
+import { beforeAll, describe, expect, inject, it } from 'vitest'
+import { consentText, get, linkIn, mailsTo, publish, signup, subscriberByEmail } from './helpers'
+
+const TOKEN = 'admin-token-for-tests-only'
+const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
+const consent = consentText(inject('siteBuild'))
+const api = (path: string, method = 'GET') =>
+  get(path, { method, headers: { Authorization: `Bearer ${TOKEN}` } }, admin)
+
+beforeAll(async () => {
+  await publish(inject('siteBuild'))
+})
+
+/** Every text value in every table, to look for the address anywhere. */
+async function everything(): Promise<string> {
+  const tables = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+  ).all<{ name: string }>()
+  let text = ''
+  for (const { name } of tables.results)
+    text += JSON.stringify((await env.DB.prepare(`SELECT * FROM "${name}"`).all()).results)
+  return text.toLowerCase()
+}
+
+describe('a person asking what is held about them', () => {
+  it('gets every subscription with its consent, history and emails as JSON', async () => {
+    await signup({ email: 'Gdpr.Export@example.com', consent, name: 'Ada' }, { json: true })
+    await mailsTo('Gdpr.Export@example.com')
+    const res = await api('/api/admin/people/gdpr.export@example.com')
+    const body = (await res.json()) as {
+      subscriptions: { consent_text: string; first_name: string }[]
+      history: { type: string }[]
+      emails: { subject: string }[]
+    }
+    expect(body.subscriptions).toHaveLength(1)
+    expect(body.subscriptions[0]).toMatchObject({ consent_text: consent, first_name: 'Ada' })
+    expect(body.history.map((h) => h.type)).toEqual(['signed_up', 'confirmation_sent'])
+    expect(body.emails.map((e) => e.subject)).toEqual(['Please confirm: The cure back pain program'])
+  })
+})
+
+describe('a person asking to be erased', () => {
+  it('leaves no trace of the address in any table, and is never stored or mailed again', async () => {
+    await signup({ email: 'Erase.Me@example.com', consent, name: 'Zephyrine' }, { json: true })
+    const [mail] = await mailsTo('Erase.Me@example.com')
+    await get(linkIn(mail as { text: string }, 'confirm'), { method: 'POST' })
+    expect(await everything()).toContain('erase.me@example.com')
+
+    const res = await api('/api/admin/people/erase.me@example.com', 'DELETE')
+    expect(await res.json()).toEqual({ erased: 1, suppressed: true })
+    expect(await everything()).not.toContain('erase.me@example.com')
+    expect(await everything()).not.toContain('zephyrine')
+
+    const again = await signup({ email: 'erase.me@example.com', consent }, { json: true })
+    expect(again.status).toBe(202)
+    expect(await subscriberByEmail('erase.me@example.com')).toBeNull()
+    expect(await mailsTo('Erase.Me@example.com', 0)).toEqual([])
+  })
+
+  it('refuses an address that is not one with 400 naming it', async () => {
+    const res = await api('/api/admin/people/not-an-address', 'DELETE')
+    expect(res.status).toBe(400)
+    expect(Object.keys(((await res.json()) as { error: { fields: object } }).error.fields)).toContain('email')
+  })
+})
