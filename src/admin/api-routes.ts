@@ -5,6 +5,7 @@ import { fieldErrors } from '../subscribers/schema'
 import { adminAuth } from './auth'
 import { CSV_COLUMNS, csvLine, presentSubscriber } from './present'
 import { erasePerson, exportPerson } from './privacy'
+import { courseStats } from './stats'
 import { type Cursor, listSubscribers, type SubscriberFilter, subscriberHistory } from './store'
 
 const STATUSES = ['pending', 'active', 'paused', 'completed', 'unsubscribed', 'bounced', 'complained'] as const
@@ -114,6 +115,15 @@ export function adminApiRoutes() {
         'Cache-Control': 'no-store',
       },
     })
+  })
+
+  const statsSchema = z.strictObject({ from: day.optional(), to: day.optional() })
+  app.get('/api/admin/stats', zValidator('query', statsSchema, hook), async (c) => {
+    const q = c.req.valid('query')
+    const from = q.from ? Date.parse(`${q.from}T00:00:00Z`) : 0
+    const to = q.to ? Date.parse(`${q.to}T00:00:00Z`) + 86_400_000 : Number.MAX_SAFE_INTEGER
+    if (from >= to) return invalid({ to: 'must not be before from' })
+    return c.json(await courseStats(c.env.DB, { from, to }))
   })
 
   const person = zValidator('param', z.object({ email: z.email('must be an email address') }), hook)

@@ -1,0 +1,66 @@
+/** What came of the signups: per day and source, the funnel, and each lesson's fate. */
+
+/** Signups created in [from, to), epoch ms. */
+export interface StatsRange {
+  from: number
+  to: number
+}
+
+const ratio = (n: number, d: number) => (d === 0 ? null : Math.round((n / d) * 10_000) / 10_000)
+
+/** The marketers' figures for signups in a range, from D1 in one round trip. */
+export async function courseStats(db: D1Database, r: StatsRange) {
+  const inRange = 'created_at >= ?1 AND created_at < ?2'
+  const [perDay, funnel, lessons, unsubscribes] = await db.batch([
+    db
+      .prepare(
+        `SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch') AS day, coalesce(source, '') AS source,
+                coalesce(utm_campaign, '') AS utm_campaign, count(*) AS signups
+         FROM subscribers WHERE ${inRange} GROUP BY day, source, utm_campaign ORDER BY day, source, utm_campaign`,
+      )
+      .bind(r.from, r.to),
+    db
+      .prepare(
+        `SELECT count(*) AS signed_up, count(confirmed_at) AS confirmed,
+                coalesce(sum(status = 'completed'), 0) AS completed, coalesce(sum(status = 'unsubscribed'), 0) AS unsubscribed
+         FROM subscribers WHERE ${inRange}`,
+      )
+      .bind(r.from, r.to),
+    db
+      .prepare(
+        `SELECT d.lesson, count(DISTINCT d.subscriber_id) AS sent,
+           count(DISTINCT CASE WHEN e.type = 'email.delivered' THEN d.subscriber_id END) AS delivered,
+           count(DISTINCT CASE WHEN e.type = 'email.opened' THEN d.subscriber_id END) AS opened,
+           count(DISTINCT CASE WHEN e.type = 'email.clicked' THEN d.subscriber_id END) AS clicked,
+           count(DISTINCT CASE WHEN e.type = 'email.bounced' THEN d.subscriber_id END) AS bounced,
+           count(DISTINCT CASE WHEN e.type = 'email.complained' THEN d.subscriber_id END) AS complained
+         FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+         LEFT JOIN email_events e ON e.email_id = d.message_id
+         WHERE d.status = 'sent' AND s.created_at >= ?1 AND s.created_at < ?2 GROUP BY d.lesson ORDER BY d.lesson`,
+      )
+      .bind(r.from, r.to),
+    db
+      .prepare(
+        `SELECT lesson_position AS after_lesson, count(*) AS unsubscribed FROM subscribers
+         WHERE status = 'unsubscribed' AND ${inRange} GROUP BY lesson_position ORDER BY lesson_position`,
+      )
+      .bind(r.from, r.to),
+  ])
+  const f = (funnel?.results[0] ?? { signed_up: 0, confirmed: 0, completed: 0, unsubscribed: 0 }) as Record<
+    string,
+    number
+  >
+  return {
+    signups_per_day: perDay?.results ?? [],
+    funnel: {
+      signed_up: f.signed_up ?? 0,
+      confirmed: f.confirmed ?? 0,
+      completed: f.completed ?? 0,
+      unsubscribed: f.unsubscribed ?? 0,
+    },
+    confirm_rate: ratio(f.confirmed ?? 0, f.signed_up ?? 0),
+    completion_rate: ratio(f.completed ?? 0, f.confirmed ?? 0),
+    lessons: lessons?.results ?? [],
+    unsubscribes_by_lesson: unsubscribes?.results ?? [],
+  }
+}

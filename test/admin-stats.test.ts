@@ -1,0 +1,106 @@
+import { env } from 'cloudflare:workers'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { get, makeSubscriber } from './helpers'
+
+const TOKEN = 'admin-token-for-tests-only'
+const api = (path: string) =>
+  get(path, { headers: { Authorization: `Bearer ${TOKEN}` } }, { ...env, ADMIN_TOKEN: TOKEN })
+const NOV1 = Date.parse('2026-11-01T10:00:00Z')
+const NOV2 = Date.parse('2026-11-02T10:00:00Z')
+
+const deliver = (id: string, lesson: number, messageId: string) =>
+  env.DB.prepare(
+    `INSERT INTO deliveries (subscriber_id, lesson, course, status, batch_key, message_id, created_at, sent_at)
+     VALUES (?, ?, 'cure-back-pain-program', 'sent', 'k', ?, 0, 0)`,
+  )
+    .bind(id, lesson, messageId)
+    .run()
+const report = (type: string, messageId: string) =>
+  env.DB.prepare(
+    `INSERT INTO email_events (id, type, email_id, occurred_at, received_at, data) VALUES (?, ?, ?, 0, 0, '{}')`,
+  )
+    .bind(crypto.randomUUID(), type, messageId)
+    .run()
+
+beforeAll(async () => {
+  const a = await makeSubscriber({
+    created_at: NOV1,
+    source: 'partner',
+    utm_campaign: 'spring',
+    confirmed_at: NOV1,
+    status: 'completed',
+    lesson_position: 5,
+  })
+  const b = await makeSubscriber({
+    created_at: NOV1,
+    source: 'partner',
+    utm_campaign: 'spring',
+    confirmed_at: NOV1,
+    status: 'unsubscribed',
+    lesson_position: 2,
+  })
+  const c = await makeSubscriber({
+    created_at: NOV1,
+    source: 'essay-end',
+    confirmed_at: NOV1,
+    status: 'active',
+    lesson_position: 1,
+  })
+  await makeSubscriber({ created_at: NOV1, source: 'essay-end', status: 'pending' })
+  const e = await makeSubscriber({
+    created_at: NOV2,
+    source: 'partner',
+    confirmed_at: NOV2,
+    status: 'bounced',
+    lesson_position: 1,
+  })
+  await makeSubscriber({ created_at: NOV2, source: 'partner', status: 'pending' })
+  await deliver(a, 1, 'm1')
+  await deliver(b, 1, 'm2')
+  await deliver(c, 1, 'm3')
+  await deliver(e, 1, 'm4')
+  await deliver(a, 2, 'm5')
+  await deliver(b, 2, 'm6')
+  for (const m of ['m1', 'm2', 'm3', 'm5']) await report('email.delivered', m)
+  await report('email.delivered', 'm1') // a duplicate report counts once
+  for (const m of ['m1', 'm2']) await report('email.opened', m)
+  await report('email.clicked', 'm1')
+  await report('email.bounced', 'm4')
+})
+
+describe('the stats a marketer reads', () => {
+  it('match the seeded signups, funnel and lessons exactly', async () => {
+    const res = await api('/api/admin/stats?from=2026-11-01&to=2026-11-02')
+    expect(await res.json()).toEqual({
+      signups_per_day: [
+        { day: '2026-11-01', source: 'essay-end', utm_campaign: '', signups: 2 },
+        { day: '2026-11-01', source: 'partner', utm_campaign: 'spring', signups: 2 },
+        { day: '2026-11-02', source: 'partner', utm_campaign: '', signups: 2 },
+      ],
+      funnel: { signed_up: 6, confirmed: 4, completed: 1, unsubscribed: 1 },
+      confirm_rate: 0.6667,
+      completion_rate: 0.25,
+      lessons: [
+        { lesson: 1, sent: 4, delivered: 3, opened: 2, clicked: 1, bounced: 1, complained: 0 },
+        { lesson: 2, sent: 2, delivered: 1, opened: 0, clicked: 0, bounced: 0, complained: 0 },
+      ],
+      unsubscribes_by_lesson: [{ after_lesson: 2, unsubscribed: 1 }],
+    })
+  })
+
+  it('narrow to a range of signup days', async () => {
+    const res = await api('/api/admin/stats?from=2026-11-02&to=2026-11-02')
+    const body = (await res.json()) as { funnel: { signed_up: number }; lessons: { lesson: number; sent: number }[] }
+    expect(body.funnel.signed_up).toBe(2)
+    expect(body.lessons).toEqual([
+      { lesson: 1, sent: 1, delivered: 0, opened: 0, clicked: 0, bounced: 1, complained: 0 },
+    ])
+  })
+
+  it('refuse a range that ends before it starts, or is not made of dates, with 400', async () => {
+    expect((await api('/api/admin/stats?from=2026-11-02&to=2026-11-01')).status).toBe(400)
+    const res = await api('/api/admin/stats?from=last-week')
+    expect(res.status).toBe(400)
+    expect(Object.keys(((await res.json()) as { error: { fields: object } }).error.fields)).toEqual(['from'])
+  })
+})
