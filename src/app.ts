@@ -27,7 +27,7 @@ export function createApp(content: SiteContent) {
   })
   app.route('/', signupRoutes(content))
   app.route('/', webhookRoutes())
-  app.route('/', adminApiRoutes())
+  app.route('/', adminApiRoutes(content))
   app.route('/', linkRoutes(content))
   app.route('/', outboxRoutes(content))
   app.route('/', siteRoutes(content))

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { get, makeSubscriber, publish } from './helpers'
+import { get, mailsTo, makeSubscriber, publish } from './helpers'
 
 const TOKEN = 'admin-token-for-tests-only'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
@@ -118,5 +118,40 @@ describe('one subscriber', () => {
     expect(body.subscriber.email).toBe('detail@example.com')
     expect(body.deliveries.map((d) => d.lesson)).toEqual([1])
     expect((await api('/api/admin/subscribers/no-such-id')).status).toBe(404)
+  })
+})
+
+describe('a test send', () => {
+  const send = (body: unknown) =>
+    get(
+      '/api/admin/test-email',
+      {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      },
+      admin,
+    )
+
+  it('puts any lesson or the confirmation, as a subscriber gets it, in the given inbox', async () => {
+    expect((await send({ to: 'marketer@example.com', email: 'lesson', lesson: 3 })).status).toBe(202)
+    expect((await send({ to: 'marketer@example.com', email: 'confirmation' })).status).toBe(202)
+    const mails = await mailsTo('marketer@example.com', 2)
+    expect(mails.map((m) => m.subject).sort()).toEqual([
+      '[Test] Lesson 3 of 5: Spine Exercises Surprises',
+      '[Test] Please confirm: The cure back pain program',
+    ])
+    for (const m of mails) {
+      expect(`${m.html}${m.text}`).not.toContain('{{')
+      expect(m.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click')
+    }
+  })
+
+  it('refuses a bad address, email or lesson with 400 naming it', async () => {
+    const field = async (body: unknown) =>
+      Object.keys(((await (await send(body)).json()) as { error: { fields: object } }).error.fields)
+    expect(await field({ to: 'nobody', email: 'lesson' })).toEqual(['to'])
+    expect(await field({ to: 'a@example.com', email: 'newsletter' })).toEqual(['email'])
+    expect(await field({ to: 'a@example.com', email: 'lesson', lesson: 9 })).toEqual(['lesson'])
   })
 })

@@ -1,12 +1,15 @@
 import { zValidator } from '@hono/zod-validator'
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { fieldErrors } from '../subscribers/schema'
+import { mailSetup } from '../mail/config'
+import type { SiteContent } from '../site/content'
+import { DEFAULT_COURSE, fieldErrors } from '../subscribers/schema'
 import { adminAuth } from './auth'
 import { CSV_COLUMNS, csvLine, presentSubscriber } from './present'
 import { erasePerson, exportPerson } from './privacy'
 import { courseStats } from './stats'
 import { type Cursor, listSubscribers, type SubscriberFilter, subscriberHistory } from './store'
+import { sendTest } from './test-send'
 
 const STATUSES = ['pending', 'active', 'paused', 'completed', 'unsubscribed', 'bounced', 'complained'] as const
 const day = z.iso.date('must be a date (YYYY-MM-DD)')
@@ -74,7 +77,7 @@ function decodeCursor(text: string): Cursor | undefined {
 }
 
 /** The marketers' API under /api/admin: subscribers (list, one, CSV), behind the admin token. */
-export function adminApiRoutes() {
+export function adminApiRoutes(content: SiteContent) {
   const app = new Hono<{ Bindings: Env }>()
   app.use('/api/admin/*', adminAuth)
 
@@ -124,6 +127,29 @@ export function adminApiRoutes() {
     const to = q.to ? Date.parse(`${q.to}T00:00:00Z`) + 86_400_000 : Number.MAX_SAFE_INTEGER
     if (from >= to) return invalid({ to: 'must not be before from' })
     return c.json(await courseStats(c.env.DB, { from, to }))
+  })
+
+  const testSchema = z.strictObject({
+    to: z.email('must be an email address'),
+    email: z.enum(['confirmation', 'lesson', 'course-complete'], {
+      error: 'must be confirmation, lesson or course-complete',
+    }),
+    course: z.string().max(64).default(DEFAULT_COURSE),
+    lesson: z.number({ error: 'must be a lesson number' }).int().min(1).optional(),
+  })
+  app.post('/api/admin/test-email', zValidator('json', testSchema, hook), async (c) => {
+    const t = c.req.valid('json')
+    const manifest = await content.manifest(c.env.CONTENT)
+    const setup = mailSetup(c.env, manifest.settings)
+    if (!setup.ok) return c.json({ error: { status: 503, message: setup.problem } }, 503)
+    const template =
+      t.email === 'lesson'
+        ? await content.lesson(c.env.CONTENT, manifest, t.course, t.lesson ?? 1)
+        : await content.email(c.env.CONTENT, manifest, t.email)
+    if (!template) return invalid({ lesson: `course ${t.course} has no lesson ${t.lesson ?? 1}` })
+    const outcome = await sendTest({ db: c.env.DB, settings: manifest.settings, ...setup }, template, t)
+    if (!outcome.ok) return c.json({ error: { status: 502, message: outcome.error.message } }, 502)
+    return c.json({ sent: true, id: outcome.id, subject: `[Test] ${template.subject}` }, 202)
   })
 
   const person = zValidator('param', z.object({ email: z.email('must be an email address') }), hook)
