@@ -31,6 +31,9 @@ describe('every admin route', () => {
     '/api/admin/subscribers',
     '/api/admin/subscribers.csv',
     '/api/admin/subscribers/any-id',
+    '/api/admin/stats',
+    '/api/admin/people/someone@example.com',
+    '/api/admin/test-email',
   ])('%s refuses a missing token with 401, a wrong one with 403, and answers 503 when no token is configured', async (path) => {
     const missing = await api(path, null)
     expect(missing.status).toBe(401)
