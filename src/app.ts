@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { adminApiRoutes } from './admin/api-routes'
 import { webhookRoutes } from './admin/webhook-routes'
+import { openApiDocument } from './lib/openapi'
 import { securityHeaders } from './lib/security'
 import { outboxRoutes } from './mail/outbox-routes'
 import type { SiteContent } from './site/content'
@@ -28,6 +29,7 @@ export function createApp(content: SiteContent) {
   app.route('/', signupRoutes(content))
   app.route('/', webhookRoutes())
   app.route('/', adminApiRoutes(content))
+  app.get('/api/openapi.json', (c) => c.json(openApiDocument(new URL(c.req.url).origin)))
   app.route('/', linkRoutes(content))
   app.route('/', outboxRoutes(content))
   app.route('/', siteRoutes(content))

@@ -1,43 +1,16 @@
 import { zValidator } from '@hono/zod-validator'
 import { Hono } from 'hono'
-import { z } from 'zod'
+import type { z } from 'zod'
 import { mailSetup } from '../mail/config'
 import type { SiteContent } from '../site/content'
-import { DEFAULT_COURSE, fieldErrors } from '../subscribers/schema'
+import { fieldErrors } from '../subscribers/schema'
 import { adminAuth } from './auth'
 import { CSV_COLUMNS, csvLine, presentSubscriber } from './present'
 import { erasePerson, exportPerson } from './privacy'
+import { exportSchema, listSchema, personSchema, statsSchema, testSchema } from './schemas'
 import { courseStats } from './stats'
 import { type Cursor, listSubscribers, type SubscriberFilter, subscriberHistory } from './store'
 import { sendTest } from './test-send'
-
-const STATUSES = ['pending', 'active', 'paused', 'completed', 'unsubscribed', 'bounced', 'complained'] as const
-const day = z.iso.date('must be a date (YYYY-MM-DD)')
-
-const filterFields = {
-  status: z.enum(STATUSES, { error: `must be one of ${STATUSES.join(', ')}` }).optional(),
-  source: z.string().max(64, 'must be at most 64 characters').optional(),
-  utm_campaign: z.string().max(200, 'must be at most 200 characters').optional(),
-  created_from: day.optional(),
-  created_to: day.optional(),
-  lesson_reached: z.coerce
-    .number({ error: 'must be a whole number' })
-    .int('must be a whole number')
-    .min(0)
-    .max(1000)
-    .optional(),
-}
-const listSchema = z.strictObject({
-  ...filterFields,
-  limit: z.coerce
-    .number({ error: 'must be a whole number' })
-    .int()
-    .min(1, 'must be 1 to 500')
-    .max(500, 'must be 1 to 500')
-    .default(50),
-  cursor: z.string().max(200).optional(),
-})
-const exportSchema = z.strictObject(filterFields)
 
 const invalid = (fields: Record<string, string>) =>
   Response.json(
@@ -120,7 +93,6 @@ export function adminApiRoutes(content: SiteContent) {
     })
   })
 
-  const statsSchema = z.strictObject({ from: day.optional(), to: day.optional() })
   app.get('/api/admin/stats', zValidator('query', statsSchema, hook), async (c) => {
     const q = c.req.valid('query')
     const from = q.from ? Date.parse(`${q.from}T00:00:00Z`) : 0
@@ -129,14 +101,6 @@ export function adminApiRoutes(content: SiteContent) {
     return c.json(await courseStats(c.env.DB, { from, to }))
   })
 
-  const testSchema = z.strictObject({
-    to: z.email('must be an email address'),
-    email: z.enum(['confirmation', 'lesson', 'course-complete'], {
-      error: 'must be confirmation, lesson or course-complete',
-    }),
-    course: z.string().max(64).default(DEFAULT_COURSE),
-    lesson: z.number({ error: 'must be a lesson number' }).int().min(1).optional(),
-  })
   app.post('/api/admin/test-email', zValidator('json', testSchema, hook), async (c) => {
     const t = c.req.valid('json')
     const manifest = await content.manifest(c.env.CONTENT)
@@ -152,7 +116,7 @@ export function adminApiRoutes(content: SiteContent) {
     return c.json({ sent: true, id: outcome.id, subject: `[Test] ${template.subject}` }, 202)
   })
 
-  const person = zValidator('param', z.object({ email: z.email('must be an email address') }), hook)
+  const person = zValidator('param', personSchema, hook)
 
   app.get('/api/admin/people/:email', person, async (c) =>
     c.json(await exportPerson(c.env.DB, c.req.valid('param').email)),
