@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { adminApiRoutes } from './admin/api-routes'
+import { dashboardRoutes } from './admin/dashboard-routes'
 import { webhookRoutes } from './admin/webhook-routes'
 import { openApiDocument } from './lib/openapi'
 import { securityHeaders } from './lib/security'
@@ -29,6 +30,7 @@ export function createApp(content: SiteContent) {
   app.route('/', signupRoutes(content))
   app.route('/', webhookRoutes())
   app.route('/', adminApiRoutes(content))
+  app.route('/', dashboardRoutes(content))
   app.get('/api/openapi.json', (c) => c.json(openApiDocument(new URL(c.req.url).origin)))
   app.route('/', linkRoutes(content))
   app.route('/', outboxRoutes(content))

@@ -64,3 +64,30 @@ export async function courseStats(db: D1Database, r: StatsRange) {
     unsubscribes_by_lesson: unsubscribes?.results ?? [],
   }
 }
+
+/** How many confirmed subscribers have received at least n lessons, for n = 1 … lessons. */
+export async function lessonReach(db: D1Database, lessons: number): Promise<number[]> {
+  const { results } = await db
+    .prepare(
+      'SELECT lesson_position AS n, count(*) AS c FROM subscribers WHERE confirmed_at IS NOT NULL GROUP BY lesson_position',
+    )
+    .all<{ n: number; c: number }>()
+  return Array.from({ length: lessons }, (_, i) => results.filter((r) => r.n >= i + 1).reduce((sum, r) => sum + r.c, 0))
+}
+
+/** Signups per day over the last `days` days up to `now`, every day present (0 when none). */
+export async function signupsPerDay(db: D1Database, now: number, days: number) {
+  const start = Math.floor(now / 86_400_000) * 86_400_000 - (days - 1) * 86_400_000
+  const { results } = await db
+    .prepare(
+      `SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch') AS day, count(*) AS signups
+       FROM subscribers WHERE created_at >= ? GROUP BY day`,
+    )
+    .bind(start)
+    .all<{ day: string; signups: number }>()
+  const byDay = new Map(results.map((r) => [r.day, r.signups]))
+  return Array.from({ length: days }, (_, i) => {
+    const day = new Date(start + i * 86_400_000).toISOString().slice(0, 10)
+    return { day, signups: byDay.get(day) ?? 0 }
+  })
+}
