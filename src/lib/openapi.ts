@@ -78,7 +78,10 @@ export function openApiDocument(serverUrl: string) {
     info: { title: 'Spine Exercises and Back Pain: signups, course and admin API', version: '1' },
     servers: [{ url: serverUrl }],
     components: {
-      securitySchemes: { admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } },
+      securitySchemes: {
+        admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
+        session: { type: 'apiKey', in: 'cookie', name: 'admin_session', description: 'Set by POST /admin/sign-in' },
+      },
       schemas: {
         Error: {
           type: 'object',
@@ -213,6 +216,51 @@ export function openApiDocument(serverUrl: string) {
         },
       },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
+      '/admin/sign-in': {
+        get: { tags: ['dashboard'], summary: 'The sign-in form', responses: { 200: page('The form') } },
+        post: {
+          tags: ['dashboard'],
+          summary: 'Sign in with the admin token',
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: { type: 'object', required: ['token'], properties: { token: { type: 'string' } } },
+              },
+            },
+          },
+          responses: {
+            303: { description: 'Signed in: to /admin, with the session cookie' },
+            403: page('Wrong token'),
+            503: page('ADMIN_TOKEN is not configured'),
+          },
+        },
+      },
+      '/admin/sign-out': {
+        post: { tags: ['dashboard'], summary: 'Sign out', responses: { 303: { description: 'To the sign-in page' } } },
+      },
+      ...Object.fromEntries(
+        [
+          ['/admin', 'Overview: signups per day and the course funnel'],
+          ['/admin/subscribers', 'Subscribers, searchable'],
+          ['/admin/lessons', 'Each lesson as a subscriber receives it'],
+          ['/admin/lessons/{n}/html', "One lesson's HTML"],
+          ['/admin/dead-letters', 'Messages that failed every retry'],
+        ].map(([path, summary]) => [
+          path,
+          {
+            get: {
+              tags: ['dashboard'],
+              summary,
+              security: [{ session: [] }],
+              ...(path?.includes('{n}')
+                ? { parameters: [{ name: 'n', in: 'path', required: true, schema: { type: 'integer' } }] }
+                : {}),
+              responses: { 200: page('The page'), 303: { description: 'Not signed in: to /admin/sign-in' } },
+            },
+          },
+        ]),
+      ),
     },
   }
 }
