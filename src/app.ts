@@ -8,6 +8,7 @@ import { securityHeaders } from './lib/security'
 import { outboxRoutes } from './mail/outbox-routes'
 import type { SiteContent } from './site/content'
 import { siteRoutes } from './site/routes'
+import { embedRoutes } from './subscribers/embed-routes'
 import { linkRoutes } from './subscribers/link-routes'
 import { signupRoutes } from './subscribers/signup-routes'
 
@@ -28,6 +29,7 @@ export function createApp(content: SiteContent) {
     return c.text('Something went wrong on our side. Please try again.\n', 500)
   })
   app.route('/', signupRoutes(content))
+  app.route('/', embedRoutes(content))
   app.route('/', webhookRoutes())
   app.route('/', adminApiRoutes(content))
   app.route('/', dashboardRoutes(content))

@@ -51,7 +51,7 @@ describe('a signup with a bad field is refused with 400, naming the field, and n
   it('utm_campaign: too long', () => refused({ ...good, utm_campaign: 'x'.repeat(201) }, 400, 'utm_campaign', /200/))
   it('utm_source: two lines', () => refused({ ...good, utm_source: 'a\nb' }, 400, 'utm_source', /one line/))
   it('referrer: not a URL', () => refused({ ...good, referrer: 'nowhere' }, 400, 'referrer', /URL/))
-  it('landing_path: not a path', () => refused({ ...good, landing_path: 'http://x' }, 400, 'landing_path'))
+  it('landing_path: not a path', () => refused({ ...good, landing_path: 'javascript:alert(1)' }, 400, 'landing_path'))
   it('course: one that does not exist', () => refused({ ...good, course: 'no-such-course' }, 400, 'course'))
   it('an unknown field', () => refused({ ...good, emial: 'typo@example.com' }, 400, 'emial', /not a field/))
   it('the honeypot filled in, as bots do', () => refused({ ...good, website: 'http://spam.example' }, 400, 'website'))

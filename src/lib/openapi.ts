@@ -132,6 +132,32 @@ export function openApiDocument(serverUrl: string) {
       '/subscribe/check-your-inbox': {
         get: { summary: 'Where a form signup lands', responses: { 200: page('The page') } },
       },
+      '/embed.js': {
+        get: {
+          summary: 'The one-line snippet: inserts the embeddable form with the host page as attribution',
+          responses: {
+            200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } },
+          },
+        },
+      },
+      '/embed/signup': {
+        get: {
+          summary: 'The embeddable form, framable by the origins in signupOrigins',
+          parameters: [
+            'course',
+            'source',
+            'landing',
+            'referrer',
+            'utm_source',
+            'utm_medium',
+            'utm_campaign',
+            'utm_term',
+            'utm_content',
+          ].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+          responses: { 200: page('The form') },
+        },
+      },
+      '/embed/thanks': { get: { summary: 'Where an embedded signup lands', responses: { 200: page('The page') } } },
       '/confirm/{token}': linkRoute('confirm the subscription'),
       '/unsubscribe/{token}': linkRoute('unsubscribe (also RFC 8058 one-click)', {
         content: {

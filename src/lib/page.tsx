@@ -24,6 +24,8 @@ export interface DynamicPage {
   withFormScript?: boolean
   /** Pages that frame our own URLs (the outbox shows each email's HTML in a sandboxed frame). */
   frames?: boolean
+  /** The embeddable form: no site chrome, and framable by these origins. */
+  embed?: { framableBy: string[] }
 }
 
 /**
@@ -41,6 +43,7 @@ export async function renderPage(settings: PublishedSettings, page: DynamicPage,
       description={page.description}
       script={page.withFormScript ? SIGNUP_SCRIPT_PATH : undefined}
       turnstile={Boolean(page.withFormScript && settings.turnstileSiteKey)}
+      bare={Boolean(page.embed)}
     >
       {body}
     </Layout>
@@ -50,7 +53,7 @@ export async function renderPage(settings: PublishedSettings, page: DynamicPage,
     headers: {
       'Content-Type': 'text/html; charset=utf-8',
       'Cache-Control': 'no-store',
-      'Content-Security-Policy': `${pageCsp(style, page.withFormScript, Boolean(settings.turnstileSiteKey))}${page.frames ? "; frame-src 'self'" : ''}`,
+      'Content-Security-Policy': `${pageCsp(style, page.withFormScript, Boolean(settings.turnstileSiteKey), page.embed?.framableBy)}${page.frames ? "; frame-src 'self'" : ''}`,
     },
   })
 }

@@ -12,10 +12,14 @@ export const BASE_CSP =
  * The policy for a page: the base policy plus exactly its inline stylesheet (by hash) and, on
  * pages with a signup form, scripts from our own origin (no inline script anywhere).
  */
-export const pageCsp = (styleSrc: string, scripts = false, turnstile = false) => {
+export const pageCsp = (styleSrc: string, scripts = false, turnstile = false, framableBy?: string[]) => {
   const t = turnstile ? ` ${TURNSTILE_ORIGIN}` : ''
   const script = scripts ? `; script-src 'self'${t}${t ? `; frame-src${t}; connect-src${t}` : ''}` : ''
-  return `${BASE_CSP}; style-src ${styleSrc}${script}`
+  // Only the embeddable signup form may be framed, and only by the sites the publisher lists.
+  const base = framableBy
+    ? BASE_CSP.replace("frame-ancestors 'none'", `frame-ancestors 'self'${framableBy.map((o) => ` ${o}`).join('')}`)
+    : BASE_CSP
+  return `${base}; style-src ${styleSrc}${script}`
 }
 
 /** Where Cloudflare Turnstile's widget comes from, when a site key is configured. */
@@ -38,5 +42,8 @@ export function securityHeaders(): MiddlewareHandler {
       await next()
       if (!c.res.headers.has('Content-Security-Policy')) c.res.headers.set('Content-Security-Policy', BASE_CSP)
     })
+    // A page that allows framing by other sites says so in its CSP; X-Frame-Options would forbid it.
+    if (/frame-ancestors 'self' /.test(c.res.headers.get('Content-Security-Policy') ?? ''))
+      c.res.headers.delete('X-Frame-Options')
   }
 }

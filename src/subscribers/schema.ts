@@ -80,9 +80,11 @@ export const signupSchema = z.strictObject({
     .optional(),
   landing_path: z
     .string()
-    .max(512, 'must be at most 512 characters')
-    .regex(/^\/[^\s]*$/, 'must be a path starting with /')
+    .max(2048, 'must be at most 2048 characters')
+    .regex(/^(\/|https?:\/\/)\S*$/, 'must be a path starting with / or, from an embedded form, an http(s) URL')
     .optional(),
+  /** Posted by the embeddable form, whose answers stay in its frame. */
+  embed: z.literal('1', { error: 'must be 1 when present' }).optional(),
   referrer: z
     .string()
     .max(2048, 'must be at most 2048 characters')

@@ -52,9 +52,10 @@ async function refuse(
         <p class="notice error">{message}</p>
       </Notice>
     )
+  const embed = retry?.values.embed === '1' ? { framableBy: settings.signupOrigins ?? [] } : undefined
   const res = await renderPage(
     settings,
-    { title: 'Sign up', description: 'Join the course.', status, withFormScript: true },
+    { title: 'Sign up', description: 'Join the course.', status, withFormScript: true, embed },
     body,
   )
   if (headers) for (const [k, v] of Object.entries(headers)) res.headers.set(k, v)
@@ -204,7 +205,7 @@ export function signupRoutes(content: SiteContent) {
     }
     if (wantsJson(c))
       return c.json({ status: 'accepted', message: 'Check your inbox to confirm your subscription.' }, 202)
-    return c.redirect('/subscribe/check-your-inbox', 303)
+    return c.redirect(f.embed ? '/embed/thanks' : '/subscribe/check-your-inbox', 303)
   }
 
   app.on(['GET', 'PUT', 'DELETE', 'PATCH'], '/api/subscribe', (c) =>

@@ -18,6 +18,8 @@ export interface LayoutProps {
   script?: string
   /** Load Cloudflare Turnstile's widget (forms on a site with a Turnstile site key). */
   turnstile?: boolean
+  /** Only the content: no header, navigation or footer (the embeddable form in another site's page). */
+  bare?: boolean
   children: Child
 }
 
@@ -54,33 +56,39 @@ export const Layout = (p: LayoutProps) => {
         {p.turnstile ? <script src="https://challenges.cloudflare.com/turnstile/v0/api.js" async defer /> : null}
       </head>
       <body>
-        <a class="skip" href="#content">
-          Skip to content
-        </a>
-        <header class="site">
-          <a class="brand" href="/">
-            {site.name}
-          </a>
-          <nav class="primary" aria-label="Main">
-            <ul>
-              {p.nav.map((item) => (
-                <li>
-                  <a href={item.href} aria-current={item.href === p.path ? 'page' : undefined}>
-                    {item.text}
-                  </a>
-                </li>
-              ))}
-            </ul>
-          </nav>
-        </header>
-        <main id="content">{p.children}</main>
-        <footer class="site">
-          <p>{site.disclaimer}</p>
-          <p>
-            <a href="/feed.xml">Subscribe to the feed</a> · <a href="/sitemap.xml">Sitemap</a>
-          </p>
-          <p>{site.postalAddress}</p>
-        </footer>
+        {p.bare ? (
+          <main id="content">{p.children}</main>
+        ) : (
+          <>
+            <a class="skip" href="#content">
+              Skip to content
+            </a>
+            <header class="site">
+              <a class="brand" href="/">
+                {site.name}
+              </a>
+              <nav class="primary" aria-label="Main">
+                <ul>
+                  {p.nav.map((item) => (
+                    <li>
+                      <a href={item.href} aria-current={item.href === p.path ? 'page' : undefined}>
+                        {item.text}
+                      </a>
+                    </li>
+                  ))}
+                </ul>
+              </nav>
+            </header>
+            <main id="content">{p.children}</main>
+            <footer class="site">
+              <p>{site.disclaimer}</p>
+              <p>
+                <a href="/feed.xml">Subscribe to the feed</a> · <a href="/sitemap.xml">Sitemap</a>
+              </p>
+              <p>{site.postalAddress}</p>
+            </footer>
+          </>
+        )}
       </body>
     </html>
   )

@@ -49,6 +49,7 @@ export const SignupAgain = (
         values={p.values}
         heading="Try again"
         turnstileSiteKey={p.turnstileSiteKey}
+        embed={p.raw.embed === '1'}
       />
     </>
   )

@@ -20,6 +20,8 @@ export interface SignupFormProps extends FormState {
   heading?: string
   /** Attribution a refused post carried, kept for the next try. */
   carried?: Partial<Record<'timezone' | 'referrer' | (typeof UTM_FIELDS)[number], string>>
+  /** Posted from the embeddable form: the answer stays inside the frame. */
+  embed?: boolean
   /** Shows Cloudflare Turnstile's widget, whose token the server checks when TURNSTILE_SECRET is set. */
   turnstileSiteKey?: string
 }
@@ -48,6 +50,7 @@ export const SignupForm = (p: SignupFormProps) => {
       <FieldError id={p.id} field="form" errors={p.errors} />
       <input type="hidden" name="course" value={p.course} />
       <input type="hidden" name="source" value={p.source} />
+      {p.embed ? <input type="hidden" name="embed" value="1" /> : null}
       {p.landingPath ? <input type="hidden" name="landing_path" value={p.landingPath} /> : null}
       {/* Filled by the signup script when JavaScript runs (unless a refused post carried them); the server falls back without it. */}
       {(['timezone', 'referrer', ...UTM_FIELDS] as const).map((name) => (
