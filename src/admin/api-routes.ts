@@ -1,10 +1,12 @@
 import { zValidator } from '@hono/zod-validator'
 import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import type { z } from 'zod'
 import { mailSetup } from '../mail/config'
 import type { SiteContent } from '../site/content'
 import { fieldErrors } from '../subscribers/schema'
 import { adminAuth } from './auth'
+import { importSubscribers } from './import'
 import { CSV_COLUMNS, csvLine, presentSubscriber } from './present'
 import { erasePerson, exportPerson } from './privacy'
 import { exportSchema, listSchema, personSchema, statsSchema, testSchema } from './schemas'
@@ -115,6 +117,19 @@ export function adminApiRoutes(content: SiteContent) {
     if (!outcome.ok) return c.json({ error: { status: 502, message: outcome.error.message } }, 502)
     return c.json({ sent: true, id: outcome.id, subject: `[Test] ${template.subject}` }, 202)
   })
+
+  // A CSV of up to 5 MB (tens of thousands of rows); nothing is stored unless every good row is.
+  app.post(
+    '/api/admin/subscribers/import',
+    bodyLimit({ maxSize: 5 << 20, onError: () => invalid({ body: 'must be at most 5 MB' }) }),
+    async (c) => {
+      const type = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim()
+      if (type !== 'text/csv')
+        return c.json({ error: { status: 415, message: 'send the CSV as text/csv', fields: {} } }, 415)
+      const report = await importSubscribers(c.env.DB, await c.req.text(), Date.now(), c.req.query('dry_run') === '1')
+      return c.json(report, report.refused.length > 0 && report.taken === 0 ? 422 : 200)
+    },
+  )
 
   const person = zValidator('param', personSchema, hook)
 

@@ -203,6 +203,21 @@ export function openApiDocument(serverUrl: string) {
           },
         },
       },
+      '/api/admin/subscribers/import': {
+        post: {
+          ...admin,
+          summary:
+            'Import subscribers with consent from CSV (the export format); every row checked, all good rows in one transaction',
+          parameters: [{ name: 'dry_run', in: 'query', required: false, schema: { const: '1' } }],
+          requestBody: { required: true, content: { 'text/csv': { schema: { type: 'string' } } } },
+          responses: {
+            200: { description: 'The report: rows taken, rows refused with reasons' },
+            415: problem('Not text/csv'),
+            422: problem('Every row was refused'),
+            ...adminErrors,
+          },
+        },
+      },
       '/api/admin/subscribers/{id}': {
         get: {
           ...admin,
