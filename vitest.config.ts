@@ -6,7 +6,7 @@ const workerProject = (
   name: string,
   include: string[],
   exclude: string[],
-  extra: (inject: (k: 'resendUrl') => string) => Record<string, string>,
+  extra: (inject: (k: 'resendUrl' | 'hookUrl') => string) => Record<string, string>,
 ) => ({
   plugins: [
     cloudflareTest(async ({ inject }) => ({
@@ -22,8 +22,11 @@ const workerProject = (
           RESEND_BASE_URL: '',
           MAIL_FROM: '',
           TURNSTILE_SECRET: '',
+          // Every test Worker tells a local endpoint about subscriber events, as a marketer's would be told.
+          WEBHOOK_URL: `${(inject as (k: 'hookUrl') => string)('hookUrl')}/hook`,
+          WEBHOOK_SECRET: 'whsec_dGVzdGtleQ==',
           TEST_MIGRATIONS: await readD1Migrations('./migrations'),
-          ...extra(inject as (k: 'resendUrl') => string),
+          ...extra(inject as (k: 'resendUrl' | 'hookUrl') => string),
         },
       },
     })),

@@ -12,6 +12,10 @@ declare namespace Cloudflare {
     SIGNING_KEY?: string
     /** Bearer token of the admin API and dashboard; without it they answer 503. */
     ADMIN_TOKEN?: string
+    /** Where subscriber events are POSTed (subscriber.created, .confirmed, .unsubscribed, .completed). */
+    WEBHOOK_URL?: string
+    /** Key that signs those POSTs (Standard Webhooks, whsec_… or any base64 key). */
+    WEBHOOK_SECRET?: string
     /** Signing secret of the Resend webhook (whsec_…), for POST /api/webhooks/resend. */
     RESEND_WEBHOOK_SECRET?: string
     /** Cloudflare Turnstile secret; when set, signups must carry a valid Turnstile token. */

@@ -83,6 +83,16 @@ describe('a course over several weeks, with the cron run at simulated times', ()
         expect(lesson?.text).toContain("Hi Zoë O'Neil,")
       }
       expect((await subscriberByEmail(p.email))?.status).toBe('completed')
+      // The marketer's endpoint hears of the completion too.
+      const toldOf = async () =>
+        ((await (await fetch(`${inject('hookUrl')}/__received`)).json()) as { body: string }[])
+          .map((r) => JSON.parse(r.body) as { type: string; data: { email: string } })
+          .filter((e) => e.data.email === p.email)
+          .map((e) => e.type)
+      for (let i = 0; i < 100 && !(await toldOf()).includes('subscriber.completed'); i++)
+        await new Promise((r) => setTimeout(r, 25))
+      const told = await toldOf()
+      expect(told).toContain('subscriber.completed')
     }
   }, 120_000)
 })

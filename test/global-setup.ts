@@ -19,6 +19,8 @@ declare module 'vitest' {
     resendUrl: string
     /** A local stand-in for Turnstile's siteverify: secret `turnstile-test-secret`, token `pass`. */
     turnstileUrl: string
+    /** A local endpoint that records the Worker's outbound webhooks (see startHookReceiver). */
+    hookUrl: string
   }
 }
 
@@ -33,6 +35,8 @@ export default async function setup(project: TestProject) {
   project.provide('resendUrl', resend.url)
   const turnstile = await startSiteverify()
   project.provide('turnstileUrl', turnstile.url)
+  const hooks = await startHookReceiver()
+  project.provide('hookUrl', hooks.url)
   project.provide('siteBuild', (await buildSite(join(root, 'content'))).build)
   const dir = await mkdtemp(join(tmpdir(), 'content-'))
   try {
@@ -45,7 +49,47 @@ export default async function setup(project: TestProject) {
   return async () => {
     await resend.close()
     await turnstile.close()
+    await hooks.close()
   }
+}
+
+/**
+ * A marketer's webhook endpoint: POST /hook records what arrives (failing the next N calls with 500
+ * after POST /__fail?count=N); GET /__received lists it.
+ */
+async function startHookReceiver(): Promise<{ url: string; close: () => Promise<void> }> {
+  const received: { headers: Record<string, string>; body: string }[] = []
+  let failNext = 0
+  const server = createServer(async (req, res) => {
+    let body = ''
+    for await (const chunk of req) body += chunk
+    const url = new URL(req.url ?? '/', 'http://x')
+    if (req.method === 'POST' && url.pathname === '/hook') {
+      if (failNext > 0) {
+        failNext -= 1
+        res.writeHead(500).end()
+        return
+      }
+      const h = req.headers
+      received.push({
+        headers: {
+          id: String(h['webhook-id']),
+          timestamp: String(h['webhook-timestamp']),
+          signature: String(h['webhook-signature']),
+        },
+        body,
+      })
+      res.writeHead(204).end()
+    } else if (req.method === 'POST' && url.pathname === '/__fail') {
+      failNext = Number(url.searchParams.get('count') ?? 1)
+      res.writeHead(204).end()
+    } else {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(received))
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) }
 }
 
 /** Answers like Cloudflare's siteverify: success only for the test secret and the token `pass`. */

@@ -106,10 +106,11 @@ describe('with RESEND_API_KEY set, confirmation emails go out through Resend', (
     expect(await acceptedFor('stale@example.com')).toEqual([])
   })
 
-  it('retries the whole batch when the Worker cannot send mail at all', async () => {
+  it('retries the message when the Worker cannot send mail at all', async () => {
     const { message } = await claimed('noconfig@example.com')
     const result = await consume([message()], { ...env, ENVIRONMENT: 'production', RESEND_API_KEY: undefined })
-    expect(result.retryBatch).toEqual({ retry: true })
+    expect(result.retryMessages).toEqual([{ msgId: expect.any(String) }])
+    expect(result.explicitAcks).toEqual([])
   })
 
   it('waits as long as Resend asks on a 429, and backs off exponentially otherwise', async () => {

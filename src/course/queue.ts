@@ -1,6 +1,8 @@
+import { emitEvent } from '../admin/outbound'
 import { mailSetup } from '../mail/config'
 import type { SiteContent } from '../site/content'
 import { retryBase, retryDelay } from '../subscribers/mail-queue'
+import { getSubscribers } from '../subscribers/store'
 import { deliverLessons, type LessonDeps } from './deliver'
 import type { LessonJob } from './dispatch'
 
@@ -20,6 +22,11 @@ async function lessonDeps(env: Env, content: SiteContent): Promise<LessonDeps | 
     lessonCount: (course) => manifest.courses[course]?.lessons.length ?? 0,
     complete: async (jobs) => {
       await env.MAIL.sendBatch(jobs.map((body) => ({ body })))
+      const subs = await getSubscribers(
+        env.DB,
+        jobs.map((j) => j.subscriberId),
+      )
+      for (const s of subs.values()) await emitEvent(env, 'subscriber.completed', s, Date.now())
     },
   }
 }

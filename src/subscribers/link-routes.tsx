@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
 import type { Child } from 'hono/jsx'
+import { emitEvent } from '../admin/outbound'
 import { renderPage } from '../lib/page'
 import { type TokenPurpose, verifyToken } from '../lib/tokens'
 import { type SiteContent, unavailable } from '../site/content'
@@ -80,7 +81,10 @@ export function linkRoutes(content: SiteContent) {
     const id = c.get('subscriberId')
     const now = Date.now()
     const confirmed = await store.confirmSubscriber(c.env.DB, id, now)
-    if (confirmed) await store.recordEvent(c.env.DB, id, 'confirmed', now)
+    if (confirmed) {
+      await store.recordEvent(c.env.DB, id, 'confirmed', now)
+      await emitEvent(c.env, 'subscriber.confirmed', confirmed, now)
+    }
     const s = confirmed ?? (await store.getSubscriber(c.env.DB, id))
     if (!s || ENDED.includes(s.status)) return page(c, 'Subscription ended', <Ended />, s ? 200 : 404)
     const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', id, now, ['preferences'])
@@ -94,7 +98,9 @@ export function linkRoutes(content: SiteContent) {
   app.post('/unsubscribe/:token', small, signed('unsubscribe'), async (c) => {
     const id = c.get('subscriberId')
     const now = Date.now()
-    if (await store.unsubscribeSubscriber(c.env.DB, id, now)) {
+    const left = await store.unsubscribeSubscriber(c.env.DB, id, now)
+    if (left) {
+      await emitEvent(c.env, 'subscriber.unsubscribed', left, now)
       const body: Record<string, unknown> = await c.req.parseBody().catch(() => ({}))
       const oneClick = body['List-Unsubscribe'] === 'One-Click'
       await store.recordEvent(c.env.DB, id, 'unsubscribed', now, { one_click: oneClick })

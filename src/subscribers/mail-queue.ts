@@ -1,3 +1,4 @@
+import { deliverWebhook, type WebhookJob } from '../admin/outbound'
 import { type CompletionDeps, sendCompletions } from '../course/completion'
 import type { CompletionJob } from '../course/deliver'
 import { mailSetup } from '../mail/config'
@@ -5,8 +6,8 @@ import { MailerError, type SendOutcome } from '../mail/mailer'
 import type { SiteContent } from '../site/content'
 import { type ConfirmationDeps, type ConfirmationJob, sendConfirmations } from './signup'
 
-/** A job on the MAIL queue: one transactional email. */
-export type MailJob = ConfirmationJob | CompletionJob
+/** A job on the MAIL queue: one transactional email, or one outbound webhook. */
+export type MailJob = ConfirmationJob | CompletionJob | WebhookJob
 
 /**
  * Seconds to wait before retrying a failed send: what the provider asked for (Retry-After), else
@@ -36,13 +37,32 @@ async function mailDeps(env: Env, content: SiteContent): Promise<Deps | string> 
   return { confirmation: { ...common, confirmation }, completion: { ...common, template: completion, essayPath } }
 }
 
+/** Delivers one outbound webhook; the endpoint failing means a retry later, with backoff. */
+async function settleWebhook(message: Message<MailJob>, job: WebhookJob, env: Env, now: number) {
+  if (!env.WEBHOOK_URL || !env.WEBHOOK_SECRET) {
+    message.ack() // no endpoint any more: nobody to tell
+    return
+  }
+  if (await deliverWebhook(env.WEBHOOK_URL, env.WEBHOOK_SECRET, job, now)) message.ack()
+  else message.retry({ delaySeconds: retryDelay(undefined, message.attempts, retryBase(env)) })
+}
+
 /**
- * The MAIL queue's consumer: confirmations and closing emails. A provider hiccup (429, 5xx, lost
- * connection) retries the message later, honouring Retry-After; the idempotency key makes the
- * retry safe even when the first attempt did go out. Messages that keep failing end in the
- * dead-letter queue.
+ * The MAIL queue's consumer: confirmations, closing emails and outbound webhooks. A provider
+ * hiccup (429, 5xx, lost connection) retries the message later, honouring Retry-After; the
+ * idempotency key makes the retry safe even when the first attempt did go out. Messages that keep
+ * failing end in the dead-letter queue.
  */
 export async function consumeMail(batch: MessageBatch<MailJob>, env: Env, content: SiteContent, now: number) {
+  const mail: { message: Message<MailJob>; job: ConfirmationJob | CompletionJob }[] = []
+  const hooks: Promise<void>[] = []
+  for (const message of batch.messages) {
+    const job = message.body
+    if (job.kind === 'webhook') hooks.push(settleWebhook(message, job, env, now))
+    else mail.push({ message, job })
+  }
+  await Promise.all(hooks)
+  if (mail.length === 0) return
   let deps: Deps | string
   try {
     deps = await mailDeps(env, content)
@@ -51,39 +71,38 @@ export async function consumeMail(batch: MessageBatch<MailJob>, env: Env, conten
     deps = 'the published content could not be read'
   }
   if (typeof deps === 'string') {
-    console.error(`mail queue: cannot send (${deps}); retrying the batch later`)
-    batch.retryAll({ delaySeconds: 60 })
+    console.error(`mail queue: cannot send (${deps}); retrying later`)
+    for (const { message } of mail) message.retry({ delaySeconds: 60 })
     return
   }
-  const outcomes: (SendOutcome | { ok: 'stale' } | undefined)[] = []
-  const confirmations = batch.messages.flatMap((m, i) => (m.body.kind === 'confirmation' ? [{ job: m.body, i }] : []))
-  const completions = batch.messages.flatMap((m, i) => (m.body.kind === 'completion' ? [{ job: m.body, i }] : []))
+  const confirmations = mail.flatMap((m) => (m.job.kind === 'confirmation' ? [{ ...m, job: m.job }] : []))
+  const completions = mail.flatMap((m) => (m.job.kind === 'completion' ? [{ ...m, job: m.job }] : []))
   const sentC = await sendConfirmations(
     deps.confirmation,
     confirmations.map((x) => x.job),
     now,
   )
-  confirmations.forEach((x, k) => {
-    outcomes[x.i] = sentC[k]
-  })
   const sentD = await sendCompletions(
     deps.completion,
     completions.map((x) => x.job),
     now,
   )
-  completions.forEach((x, k) => {
-    outcomes[x.i] = sentD[k]
-  })
-  for (const [i, message] of batch.messages.entries()) settle(message, outcomes[i], retryBase(env))
+  const base = retryBase(env)
+  for (const [k, x] of confirmations.entries()) settle(x.message, x.job, sentC[k], base)
+  for (const [k, x] of completions.entries()) settle(x.message, x.job, sentD[k], base)
 }
-
-function settle(message: Message<MailJob>, outcome: SendOutcome | { ok: 'stale' } | undefined, base: number) {
+function settle(
+  message: Message<MailJob>,
+  job: ConfirmationJob | CompletionJob,
+  outcome: SendOutcome | { ok: 'stale' } | undefined,
+  base: number,
+) {
   if (!outcome || outcome.ok) {
     message.ack()
     return
   }
   if (!outcome.error.retryable) {
-    console.error(`mail queue: ${message.body.kind} to ${message.body.subscriberId} refused: ${outcome.error.message}`)
+    console.error(`mail queue: ${job.kind} to ${job.subscriberId} refused: ${outcome.error.message}`)
     message.ack()
     return
   }

@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
+import { emitEvent } from '../admin/outbound'
 import { isSuppressed } from '../admin/privacy'
 import { renderPage } from '../lib/page'
 import { mailProblem } from '../mail/config'
@@ -196,8 +197,16 @@ export function signupRoutes(content: SiteContent) {
     }
     try {
       // An erased address is never stored or mailed again, and the answer does not say so.
-      if (!(await isSuppressed(c.env.DB, f.email)))
-        await signUp(c.env.DB, c.env.MAIL as Queue<ConfirmationJob>, toRecord(c, f, courseId, settings), Date.now())
+      if (!(await isSuppressed(c.env.DB, f.email))) {
+        const now = Date.now()
+        const result = await signUp(
+          c.env.DB,
+          c.env.MAIL as Queue<ConfirmationJob>,
+          toRecord(c, f, courseId, settings),
+          now,
+        )
+        if (result.queued && result.isNew) await emitEvent(c.env, 'subscriber.created', result.subscriber, now)
+      }
     } catch (err) {
       // The queue refused the confirmation: the claim was given back, so trying again is safe.
       console.error('signup: could not queue the confirmation', err)

@@ -3,7 +3,14 @@ import type { MailContext } from '../mail/config'
 import type { EmailTemplate } from '../mail/fill'
 import type { SendOutcome } from '../mail/mailer'
 import { subscriberLinks } from './links'
-import { claimSignup, getSubscribers, recordEvents, releaseConfirmationClaim, type SignupRecord } from './store'
+import {
+  claimSignup,
+  getSubscribers,
+  recordEvents,
+  releaseConfirmationClaim,
+  type SignupRecord,
+  type Subscriber,
+} from './store'
 
 /** A pending address gets at most one confirmation email in this time. */
 export const CONFIRMATION_INTERVAL_MS = 10 * 60_000
@@ -26,9 +33,9 @@ export async function signUp(
   mail: Queue<ConfirmationJob>,
   record: SignupRecord,
   now: number,
-): Promise<'queued' | 'unchanged'> {
+): Promise<{ queued: false } | { queued: true; subscriber: Subscriber; isNew: boolean }> {
   const claim = await claimSignup(db, record, now, now - CONFIRMATION_INTERVAL_MS)
-  if (!claim) return 'unchanged'
+  if (!claim) return { queued: false }
   try {
     await mail.send({ kind: 'confirmation', subscriberId: claim.subscriber.id, claimedAt: now })
   } catch (err) {
@@ -36,7 +43,7 @@ export async function signUp(
     await releaseConfirmationClaim(db, claim.subscriber.id, now)
     throw err
   }
-  return 'queued'
+  return { queued: true, subscriber: claim.subscriber, isNew: claim.isNew }
 }
 
 /** What sending a confirmation needs from the outside world. */
