@@ -201,3 +201,10 @@ export async function makeSubscriber(overrides: Record<string, string | number |
     .run()
   return id
 }
+
+/** Publishes the real site as a publisher who lists `origin` in signupOrigins would. */
+export async function publishWithPartner(build: SiteBuild, origin: string) {
+  const listed = structuredClone(build)
+  listed.settings.signupOrigins = [origin]
+  await publish(listed)
+}

@@ -1,14 +1,11 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { consentText, get, nextIp, publish, subscriberByEmail } from './helpers'
+import { consentText, get, nextIp, publishWithPartner, subscriberByEmail } from './helpers'
 
 const PARTNER = 'https://partner.example'
 const consent = consentText(inject('siteBuild'))
 
 beforeAll(async () => {
-  // The site as published by a publisher who lists one partner site.
-  const build = structuredClone(inject('siteBuild'))
-  build.settings.signupOrigins = [PARTNER]
-  await publish(build)
+  await publishWithPartner(inject('siteBuild'), PARTNER)
 })
 
 const preflight = (origin: string) =>

@@ -1,13 +1,11 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { attrsOf, consentText, get, publish, signup, subscriberByEmail } from './helpers'
+import { attrsOf, consentText, get, publishWithPartner, signup, subscriberByEmail } from './helpers'
 
 const PARTNER = 'https://partner.example'
 const consent = consentText(inject('siteBuild'))
 
 beforeAll(async () => {
-  const build = structuredClone(inject('siteBuild'))
-  build.settings.signupOrigins = [PARTNER]
-  await publish(build)
+  await publishWithPartner(inject('siteBuild'), PARTNER)
 })
 
 describe('the one-line snippet a partner pastes', () => {

@@ -1,6 +1,7 @@
 /** Outbound webhooks: signed POSTs to the marketer's URL when a subscriber's life changes. */
 import { Webhook } from 'standardwebhooks'
 import type { Subscriber } from '../subscribers/store'
+import { presentSubscriber } from './present'
 
 /** The events a marketer's endpoint hears about. */
 export type SubscriberEventType =
@@ -19,22 +20,11 @@ export interface WebhookJob {
   data: Record<string, unknown>
 }
 
-/** The event's payload: what a marketer needs, nothing more (no IP, no user agent). */
-export const eventData = (s: Subscriber) => ({
-  id: s.id,
-  email: s.email,
-  first_name: s.first_name,
-  course: s.course,
-  status: s.status,
-  source: s.source,
-  landing_path: s.landing_path,
-  utm_source: s.utm_source,
-  utm_medium: s.utm_medium,
-  utm_campaign: s.utm_campaign,
-  utm_term: s.utm_term,
-  utm_content: s.utm_content,
-  lessons_received: s.lesson_position,
-})
+/** The event's payload: the subscriber as the admin API shows them, without the consent evidence (IP, user agent). */
+export const eventData = (s: Subscriber) => {
+  const { consent: _, ...data } = presentSubscriber(s)
+  return data
+}
 
 /**
  * Queues an event for the marketer's endpoint, if one is configured. Never throws: a webhook must
