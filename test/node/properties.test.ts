@@ -1,0 +1,107 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { localTime, nextLessonAt } from '../../src/course/schedule'
+import { signToken, type TokenPurpose, verifyToken } from '../../src/lib/tokens'
+import { signupSchema } from '../../src/subscribers/schema'
+
+const ZONES = [
+  'UTC',
+  'America/Los_Angeles',
+  'America/New_York',
+  'Europe/London',
+  'Europe/Berlin',
+  'Asia/Kolkata',
+  'Asia/Tokyo',
+  'Australia/Adelaide',
+  'Pacific/Auckland',
+  'Pacific/Chatham',
+  'America/St_Johns',
+]
+const PURPOSES: TokenPurpose[] = ['confirm', 'unsubscribe', 'preferences']
+
+describe('the schedule, for thousands of generated moments, zones and settings', () => {
+  it('always lands at the send hour, local time, days later, and never on a weekend when they are skipped', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2030, 11, 31) }),
+        fc.constantFrom(...ZONES),
+        fc.record({
+          daysBetween: fc.integer({ min: 1, max: 14 }),
+          sendHour: fc.integer({ min: 4, max: 22 }),
+          skipWeekends: fc.boolean(),
+        }),
+        (sentAt, zone, s) => {
+          const next = nextLessonAt(sentAt, zone, s)
+          const local = localTime(next, zone)
+          expect(local.hour).toBe(s.sendHour)
+          expect(local.minute).toBe(0)
+          const sent = localTime(sentAt, zone)
+          const days =
+            (Date.UTC(local.year, local.month - 1, local.day) - Date.UTC(sent.year, sent.month - 1, sent.day)) /
+            86_400_000
+          expect(days).toBeGreaterThanOrEqual(s.daysBetween)
+          expect(days).toBeLessThanOrEqual(s.daysBetween + (s.skipWeekends ? 2 : 0))
+          if (s.skipWeekends)
+            expect([0, 6]).not.toContain(new Date(Date.UTC(local.year, local.month - 1, local.day)).getUTCDay())
+        },
+      ),
+      { numRuns: 3000 },
+    )
+  })
+})
+
+describe('signed links, for thousands of generated subscribers', () => {
+  it('verify for their own purpose only, and never once a character is changed', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uuid(),
+        fc.constantFrom(...PURPOSES),
+        fc.constantFrom(...PURPOSES),
+        fc.nat(),
+        async (id, purpose, other, at) => {
+          const now = Date.UTC(2026, 10, 25)
+          const token = await signToken('property-test-key-0123456789', purpose, id, { now, ttlSeconds: 3600 })
+          expect(await verifyToken('property-test-key-0123456789', purpose, token, now)).toEqual({
+            ok: true,
+            subscriberId: id,
+          })
+          if (other !== purpose)
+            expect((await verifyToken('property-test-key-0123456789', other, token, now)).ok).toBe(false)
+          const i = at % token.length
+          const flipped = `${token.slice(0, i)}${token[i] === 'A' ? 'B' : 'A'}${token.slice(i + 1)}`
+          expect((await verifyToken('property-test-key-0123456789', purpose, flipped, now)).ok).toBe(false)
+          expect((await verifyToken('property-test-key-0123456789', purpose, token, now + 3_600_001)).ok).toBe(false)
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  })
+})
+
+describe('the signup schema, for thousands of generated bodies', () => {
+  it('never throws, and what it accepts is one line, bounded, and a real address', () => {
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            email: fc.oneof(fc.emailAddress(), fc.string(), fc.constant('a@b.co\r\nBcc: x@y.z')),
+            name: fc.oneof(fc.string(), fc.constantFrom('Zoë', "O'Neil", '<b>x</b>', 'A\nB')),
+            consent: fc.string(),
+            timezone: fc.oneof(fc.constantFrom(...ZONES), fc.string()),
+            utm_campaign: fc.string({ maxLength: 300 }),
+          },
+          { requiredKeys: [] },
+        ),
+        (body) => {
+          const r = signupSchema.safeParse(body)
+          if (!r.success) return
+          expect(r.data.email).not.toMatch(/[\s<>]/)
+          expect(r.data.email.length).toBeLessThanOrEqual(254)
+          expect(r.data.name ?? '').not.toMatch(/[\p{Cc}<>]/u)
+          expect((r.data.utm_campaign ?? '').length).toBeLessThanOrEqual(200)
+        },
+      ),
+      { numRuns: 5000 },
+    )
+  })
+})
