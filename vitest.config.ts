@@ -38,7 +38,12 @@ export default defineConfig({
   test: {
     projects: [
       // Mail goes to the D1 outbox, as on a local run without RESEND_API_KEY.
-      workerProject('worker', ['test/**/*.test.ts'], ['test/content/**', 'test/node/**', 'test/chaos/**'], () => ({})),
+      workerProject(
+        'worker',
+        ['test/**/*.test.ts'],
+        ['test/content/**', 'test/node/**', 'test/chaos/**', 'test/e2e/**'],
+        () => ({}),
+      ),
       // Mail goes through the resend SDK to a local Resend-speaking server that fails on purpose.
       workerProject('chaos', ['test/chaos/**/*.test.ts'], [], (inject) => ({
         RESEND_API_KEY: 're_test_not_a_real_key',

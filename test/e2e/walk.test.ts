@@ -1,0 +1,143 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import AxeBuilder from '@axe-core/playwright'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { prepareState, type RunningWorker, root, startWorker } from '../../bench/lib'
+
+const PORT = Number(process.env.E2E_PORT ?? 8795)
+const BASE = `http://127.0.0.1:${PORT}`
+const ADMIN = 'e2e-admin-token-not-a-secret'
+const ARTEFACTS = join(root, 'test-results')
+const ESSAY = '/back-pain/back-exercises/spine-exercises'
+let worker: RunningWorker
+let browser: Browser
+
+beforeAll(async () => {
+  await mkdir(ARTEFACTS, { recursive: true })
+  const state = join(root, 'tmp/e2e-state')
+  await prepareState(state)
+  worker = await startWorker(PORT, state, { ADMIN_TOKEN: ADMIN }, ['--test-scheduled'])
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  worker?.stop()
+})
+
+type OutboxMail = { to: string; subject: string; text: string }
+async function mailsTo(to: string, count: number): Promise<OutboxMail[]> {
+  for (let i = 0; i < 100; i++) {
+    const { emails } = (await (await fetch(`${BASE}/dev/outbox.json`)).json()) as { emails: OutboxMail[] }
+    const mine = emails.filter((e) => e.to === to)
+    if (mine.length >= count) return mine
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`fewer than ${count} emails to ${to}`)
+}
+const linkIn = (mail: OutboxMail, kind: string) =>
+  new RegExp(`https?://\\S+/${kind}/[\\w.-]+`).exec(mail.text)?.[0] ?? ''
+
+/** axe-core's verdict on a page: zero violations expected. */
+async function accessibilityProblems(page: Page) {
+  const { violations } = await new AxeBuilder({ page }).analyze()
+  return violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+}
+
+describe('a reader, a subscriber and a marketer, in a real browser', () => {
+  it('reads the essay from the home page, by the breadcrumb, with no accessibility violation', async () => {
+    const context = await browser.newContext({ bypassCSP: true })
+    const page = await context.newPage()
+    await page.goto(`${BASE}/`)
+    expect(await accessibilityProblems(page)).toEqual([])
+    await page.getByRole('link', { name: 'Back Pain', exact: true }).first().click()
+    await page.getByRole('link', { name: 'Back Exercises', exact: true }).first().click()
+    await page.getByRole('link', { name: 'Spine Exercises and Back Pain' }).click()
+    await expect.poll(() => page.url()).toBe(`${BASE}${ESSAY}`)
+    expect(await page.locator('h1').textContent()).toBe('Spine Exercises and Back Pain')
+    expect(await page.locator('nav.crumbs li').allTextContents()).toEqual([
+      'Back Pain',
+      'Back Exercises',
+      'Spine Exercises',
+    ])
+    expect(await accessibilityProblems(page)).toEqual([])
+    await page.getByRole('link', { name: 'cure back pain program' }).click()
+    expect(await page.locator('h1').textContent()).toBe('The cure back pain program')
+    expect(await accessibilityProblems(page)).toEqual([])
+    await context.close()
+  })
+
+  it('takes screenshots of the essay on a phone and a desktop, light and dark', async () => {
+    for (const [name, viewport] of [
+      ['phone', { width: 390, height: 844 }],
+      ['desktop', { width: 1280, height: 900 }],
+    ] as const)
+      for (const colorScheme of ['light', 'dark'] as const) {
+        const context = await browser.newContext({ viewport, colorScheme })
+        const page = await context.newPage()
+        await page.goto(`${BASE}${ESSAY}`)
+        await page.screenshot({ path: join(ARTEFACTS, `essay-${name}-${colorScheme}.png`), fullPage: false })
+        await context.close()
+      }
+  })
+
+  it('signs up without JavaScript, confirms, gets lesson 1 from the cron, and unsubscribes from it', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false })
+    const page = await context.newPage()
+    await page.goto(`${BASE}/cure-back-pain-program`)
+    await page.getByLabel('First name').fill('Nora')
+    await page.getByLabel('Email address').fill('nora@example.com')
+    await page.locator('form.signup input[name="consent"]').check()
+    await page.getByRole('button', { name: 'Send me lesson 1' }).click()
+    expect(await page.locator('h1').textContent()).toBe('Check your inbox')
+    const [confirmation] = await mailsTo('nora@example.com', 1)
+    await page.goto(linkIn(confirmation as OutboxMail, 'confirm'))
+    await page.getByRole('button', { name: 'Yes, start the course' }).click()
+    expect(await page.locator('h1').textContent()).toBe('You are in')
+    // The cron, an hour from now.
+    await fetch(
+      `${BASE}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent('*/5 * * * *')}&time=${Date.now() + 3_600_000}`,
+    )
+    const lesson = (await mailsTo('nora@example.com', 2)).find((m) => m.subject.startsWith('Lesson 1 of 5'))
+    expect(lesson?.text).toContain('Hi Nora,')
+    await page.goto(linkIn(lesson as OutboxMail, 'unsubscribe'))
+    await page.getByRole('button', { name: 'Unsubscribe me' }).click()
+    expect(await page.locator('h1').textContent()).toBe('You are unsubscribed')
+    await context.close()
+  })
+
+  it('signs up with JavaScript on, the time zone filled in by the browser', async () => {
+    const context = await browser.newContext({ timezoneId: 'Pacific/Auckland' })
+    const page = await context.newPage()
+    await page.goto(`${BASE}${ESSAY}?utm_source=newsletter`)
+    await page.locator('#signup-essay-email').fill('kiri@example.com')
+    await page.locator('#signup-essay-consent').check()
+    const form = page.locator('form.signup', { has: page.locator('#signup-essay-email') })
+    expect(await form.locator('input[name="timezone"]').inputValue()).toBe('Pacific/Auckland')
+    expect(await form.locator('input[name="utm_source"]').inputValue()).toBe('newsletter')
+    await form.locator('button[type="submit"]').click()
+    expect(await page.locator('h1').textContent()).toBe('Check your inbox')
+    await mailsTo('kiri@example.com', 1)
+    await context.close()
+  })
+
+  it('lets the marketer sign in and see the signups in the chart and the list', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(`${BASE}/admin`)
+    await page.getByLabel('Admin token').fill(ADMIN)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    expect(await page.locator('h1').textContent()).toBe('Overview')
+    expect(await page.locator('figcaption').textContent()).toContain('2 in all')
+    await page.getByRole('link', { name: 'Subscribers' }).click()
+    expect(await page.locator('tbody td:first-child').allTextContents()).toEqual(
+      expect.arrayContaining(['nora@example.com', 'kiri@example.com']),
+    )
+    await page.screenshot({ path: join(ARTEFACTS, 'admin-subscribers.png') })
+    await context.close()
+  })
+})
