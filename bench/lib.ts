@@ -13,8 +13,12 @@ export const ESSAY = '/back-pain/back-exercises/spine-exercises'
 const env = { ...process.env, ...offlineEnv, CI: 'true' }
 
 /** A fresh local state in `dir`: migrations applied, the site published; `seed` may add rows. */
-export async function prepareState(dir: string, seed?: (db: D1Database) => Promise<void>): Promise<SiteBuild> {
-  const { build } = await buildSite(join(root, 'content'))
+export async function prepareState(
+  dir: string,
+  seed?: (db: D1Database) => Promise<void>,
+  contentDir = join(root, 'content'),
+): Promise<SiteBuild> {
+  const { build } = await buildSite(contentDir)
   await rm(dir, { recursive: true, force: true })
   execFileSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', dir], {
     cwd: root,

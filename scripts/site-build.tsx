@@ -19,6 +19,7 @@ import {
   SectionPage,
   StandalonePage,
 } from '../src/site/render/pages'
+import { faviconSvg } from '../src/site/render/favicon'
 import { siteCss } from '../src/site/render/styles'
 import type { EssayPart, LinkItem, PageKind, PageModel, SiteSettings } from '../src/site/render/types'
 import { SIGNUP_SCRIPT_PATH, signupScript } from '../src/subscribers/render/signup-form'
@@ -235,6 +236,7 @@ export async function buildSite(contentDir: string, emailsDir = join(root, 'emai
     { path: '/sitemap.xml', contentType: 'application/xml; charset=utf-8', body: renderSitemap(site, pages) },
     { path: '/robots.txt', contentType: 'text/plain; charset=utf-8', body: renderRobots(site) },
     { path: SIGNUP_SCRIPT_PATH, contentType: 'text/javascript; charset=utf-8', body: signupScript },
+    { path: '/favicon.svg', contentType: 'image/svg+xml', body: faviconSvg },
   )
   files.sort((a, b) => a.path.localeCompare(b.path))
   const notFound = {

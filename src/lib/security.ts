@@ -13,13 +13,15 @@ export const BASE_CSP =
  * pages with a signup form, scripts from our own origin (no inline script anywhere).
  */
 export const pageCsp = (styleSrc: string, scripts = false, turnstile = false, framableBy?: string[]) => {
-  const t = turnstile ? ` ${TURNSTILE_ORIGIN}` : ''
-  const script = scripts ? `; script-src 'self'${t}${t ? `; frame-src${t}; connect-src${t}` : ''}` : ''
+  const t = scripts && turnstile ? ` ${TURNSTILE_ORIGIN}` : ''
+  const script = scripts ? `; script-src 'self'${t}${t ? `; frame-src${t}` : ''}` : ''
+  // connect-src 'self': crawlers' and auditors' in-page fetches (robots.txt) of our own origin.
+  const connect = `; connect-src 'self'${t}`
   // Only the embeddable signup form may be framed, and only by the sites the publisher lists.
   const base = framableBy
     ? BASE_CSP.replace("frame-ancestors 'none'", `frame-ancestors 'self'${framableBy.map((o) => ` ${o}`).join('')}`)
     : BASE_CSP
-  return `${base}; style-src ${styleSrc}${script}`
+  return `${base}; style-src ${styleSrc}${script}${connect}`
 }
 
 /** Where Cloudflare Turnstile's widget comes from, when a site key is configured. */

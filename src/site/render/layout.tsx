@@ -47,6 +47,7 @@ export const Layout = (p: LayoutProps) => {
         <meta name="twitter:title" content={p.title} />
         <meta name="twitter:description" content={p.description} />
         <meta name="color-scheme" content="light dark" />
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         {/* <style> is a raw-text element: escaping would corrupt the CSS and its CSP hash. */}
         <style>{raw(p.css)}</style>
         {(p.jsonLd ?? []).map((data) => (

@@ -1,0 +1,42 @@
+/**
+ * Lighthouse (mobile, its default) on the essay page, in Debian's chromium, against the local
+ * Worker. The site is built with its base URL set to the local address, so the canonical link
+ * points where the page is served, as it does in production.
+ */
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as chromeLauncher from 'chrome-launcher'
+import lighthouse from 'lighthouse'
+import { ESSAY, prepareState, root, startWorker } from './lib'
+
+/** The four category scores of one page, 0–100. */
+export async function lighthouseScores(port: number): Promise<Record<string, number>> {
+  const content = await mkdtemp(join(tmpdir(), 'lh-content-'))
+  await cp(join(root, 'content'), content, { recursive: true })
+  const site = JSON.parse(await readFile(join(content, 'site.json'), 'utf8'))
+  await writeFile(join(content, 'site.json'), JSON.stringify({ ...site, baseUrl: `http://127.0.0.1:${port}` }))
+  const state = join(root, 'tmp/lighthouse-state')
+  await prepareState(state, undefined, content)
+  const worker = await startWorker(port, state, {})
+  const chrome = await chromeLauncher.launch({
+    chromePath: '/usr/bin/chromium',
+    chromeFlags: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  })
+  try {
+    const result = await lighthouse(`http://127.0.0.1:${port}${ESSAY}`, {
+      port: chrome.port,
+      output: 'json',
+      logLevel: 'error',
+      onlyCategories: ['performance', 'accessibility', 'best-practices', 'seo'],
+    })
+    const categories = result?.lhr.categories ?? {}
+    return Object.fromEntries(Object.entries(categories).map(([k, c]) => [k, Math.round((c.score ?? 0) * 100)]))
+  } finally {
+    chrome.kill()
+    worker.stop()
+    await rm(content, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[1]?.endsWith('lighthouse.ts')) console.table(await lighthouseScores(Number(process.env.BENCH_PORT ?? 8788) + 3))
