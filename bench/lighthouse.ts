@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as chromeLauncher from 'chrome-launcher'
 import lighthouse from 'lighthouse'
+import { record } from './figures'
 import { ESSAY, prepareState, root, startWorker } from './lib'
 
 /** The four category scores of one page, 0–100. */
@@ -39,4 +40,8 @@ export async function lighthouseScores(port: number): Promise<Record<string, num
   }
 }
 
-if (process.argv[1]?.endsWith('lighthouse.ts')) console.table(await lighthouseScores(Number(process.env.BENCH_PORT ?? 8788) + 3))
+if (process.argv[1]?.endsWith('lighthouse.ts')) {
+  const scores = await lighthouseScores(Number(process.env.BENCH_PORT ?? 8788) + 3)
+  console.table(scores)
+  await record('lighthouse', scores)
+}

@@ -14,6 +14,7 @@ import autocannon from 'autocannon'
 import type { SiteBuild } from '../src/site/publish'
 import { startResendServer } from '../test/support/resend-server'
 import { startDirect } from './direct'
+import { record } from './figures'
 import { ESSAY, prepareState, root, startWorker } from './lib'
 
 const STATIC = '/static-baseline/essay'
@@ -163,6 +164,20 @@ console.table({
   'essay page, gzip': { value: kb(gz), target: '<= 14 KB', ok: gz <= 14 * 1024 },
   'essay page, brotli': { value: kb(br), target: '<= 14 KB', ok: br <= 14 * 1024 },
   'render-blocking requests': { value: blocking, target: '0', ok: blocking === 0 },
+})
+await record('site', {
+  pageRps: page.rps,
+  pageP99: page.p99,
+  assetRps: asset.rps,
+  assetP99: asset.p99,
+  gzipBytes: gz,
+  brotliBytes: br,
+  blocking,
+  signupRps: signupMax.rps,
+  signupP99: signupMax.p99,
+  signupFailed: signupMax.failed,
+  signupP99At500: signup.p99,
+  devSignupRps: devSignups.rps,
 })
 console.log(
   `pages: ${connections} connections; signups: 16; ${seconds} s per measurement; loopback; ${process.platform} ${process.arch}`,

@@ -10,6 +10,7 @@ import matter from 'gray-matter'
 import MarkdownIt from 'markdown-it'
 import anchor from 'markdown-it-anchor'
 import type { BuiltFile, SiteBuild } from '../src/site/publish'
+import { faviconSvg } from '../src/site/render/favicon'
 import { renderFeed, renderRobots, renderSitemap } from '../src/site/render/feeds'
 import {
   EssayPage,
@@ -19,7 +20,6 @@ import {
   SectionPage,
   StandalonePage,
 } from '../src/site/render/pages'
-import { faviconSvg } from '../src/site/render/favicon'
 import { siteCss } from '../src/site/render/styles'
 import type { EssayPart, LinkItem, PageKind, PageModel, SiteSettings } from '../src/site/render/types'
 import { SIGNUP_SCRIPT_PATH, signupScript } from '../src/subscribers/render/signup-form'

@@ -1,0 +1,51 @@
+/** The last step of `npm run bench`: every figure of the run in one table, against its target. */
+import { join } from 'node:path'
+import { buildSite } from '../scripts/site-build'
+import { recorded } from './figures'
+import { root } from './lib'
+
+const f = await recorded()
+const { build } = await buildSite(join(root, 'content'))
+const largestLesson = Math.max(
+  ...Object.values(build.courses).flatMap((c) => c.lessons.map((l) => Buffer.byteLength(l.html))),
+)
+const site = f.site ?? {}
+const course = f.course ?? {}
+const lh = f.lighthouse ?? {}
+const n = (v: number | undefined, digits = 0) => (v === undefined ? '–' : v.toFixed(digits))
+const rows: [string, string, string, boolean | undefined][] = [
+  ['essay from KV: req/s, p99 ms', `${n(site.pageRps)}, ${n(site.pageP99, 1)}`, '', undefined],
+  ['same bytes as a static asset: req/s, p99 ms', `${n(site.assetRps)}, ${n(site.assetP99, 1)}`, '', undefined],
+  [
+    'KV / static throughput',
+    n((site.pageRps ?? 0) / (site.assetRps || 1), 2),
+    '>= 0.90',
+    (site.pageRps ?? 0) / (site.assetRps || 1) >= 0.9,
+  ],
+  [
+    'essay page gzip / brotli KB',
+    `${n((site.gzipBytes ?? 0) / 1024, 1)} / ${n((site.brotliBytes ?? 0) / 1024, 1)}`,
+    '<= 14',
+    (site.gzipBytes ?? Infinity) <= 14 * 1024,
+  ],
+  ['render-blocking requests', n(site.blocking), '0', site.blocking === 0],
+  [
+    'signups/s (workerd), p99 ms, failed',
+    `${n(site.signupRps)}, ${n(site.signupP99, 1)}, ${n(site.signupFailed)}`,
+    '>= 500, < 50, 0',
+    (site.signupRps ?? 0) >= 500 && (site.signupP99 ?? Infinity) < 50 && site.signupFailed === 0,
+  ],
+  ['signup p99 at 500/s offered ms', n(site.signupP99At500, 1), '< 50', (site.signupP99At500 ?? Infinity) < 50],
+  ['signups/s through wrangler dev', n(site.devSignupRps), '', undefined],
+  [`course: ${n(course.subscribers)} lessons, seconds`, n(course.seconds, 1), '', undefined],
+  ['course emails/s', n(course.emailsPerSecond), '>= 1000', (course.emailsPerSecond ?? 0) >= 1000],
+  ['workerd CPU per batch of 100, ms', n(course.cpuMsPerBatch), '', undefined],
+  [
+    'Lighthouse performance / a11y / best practices / SEO',
+    ['performance', 'accessibility', 'best-practices', 'seo'].map((k) => n(lh[k])).join(' / '),
+    '100 each',
+    ['performance', 'accessibility', 'best-practices', 'seo'].every((k) => lh[k] === 100),
+  ],
+  ['largest lesson, KB of HTML', n(largestLesson / 1024, 1), '<= 40', largestLesson <= 40 * 1024],
+]
+console.table(Object.fromEntries(rows.map(([k, value, target, ok]) => [k, { value, target, ok: ok ?? '' }])))
