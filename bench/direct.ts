@@ -24,7 +24,8 @@ async function bundle(outfile: string) {
     mainFields: ['module', 'main'],
     jsx: 'automatic',
     jsxImportSource: 'hono/jsx',
-    external: ['cloudflare:*', 'node:*'],
+    // papaparse requires 'stream' only for Node streaming, which the Worker never uses.
+    external: ['cloudflare:*', 'node:*', 'stream'],
     // resend imports @react-email/render only to render React emails, which this project never sends.
     alias: { '@react-email/render': join(root, 'bench/no-react-email.js') },
     logLevel: 'error',

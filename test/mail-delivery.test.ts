@@ -1,6 +1,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { suppressionHash } from '../src/admin/privacy'
 import worker from '../src/index'
 import { fillTemplate } from '../src/mail/fill'
 import { MailerError } from '../src/mail/mailer'
@@ -41,6 +42,7 @@ async function claimed(email: string) {
     { email, firstName: 'Ola', course: 'cure-back-pain-program', timezone: 'UTC', utm: {}, consent: { text: consent } },
     now,
     now - 600_000,
+    await suppressionHash(email),
   )
   if (!claim) throw new Error(`${email} was not claimed`)
   const job: ConfirmationJob = { kind: 'confirmation', subscriberId: claim.subscriber.id, claimedAt: now }

@@ -5,15 +5,6 @@ import { normalizeEmail } from '../subscribers/store'
 /** The form in which an erased address is remembered: never mailed again, never readable. */
 export const suppressionHash = (email: string) => sha256Hex(normalizeEmail(email))
 
-/** True when the address was erased (or otherwise suppressed) and must get no mail. */
-export async function isSuppressed(db: D1Database, email: string): Promise<boolean> {
-  const row = await db
-    .prepare('SELECT 1 FROM suppressions WHERE email_hash = ?')
-    .bind(await suppressionHash(email))
-    .first()
-  return row !== null
-}
-
 /** Every row about the address: subscriptions, their history, deliveries, provider events, emails. */
 export async function exportPerson(db: D1Database, email: string) {
   const address = normalizeEmail(email)

@@ -2,7 +2,6 @@ import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { emitEvent } from '../admin/outbound'
-import { isSuppressed } from '../admin/privacy'
 import { renderPage } from '../lib/page'
 import { mailProblem } from '../mail/config'
 import type { SiteContent } from '../site/content'
@@ -196,8 +195,8 @@ export function signupRoutes(content: SiteContent) {
       return refuse(c, content, 503, { form: 'signups are closed for maintenance; please try again later' })
     }
     try {
-      // An erased address is never stored or mailed again, and the answer does not say so.
-      if (!(await isSuppressed(c.env.DB, f.email))) {
+      // An erased address is never stored or mailed again (claimSignup checks), and the answer does not say so.
+      {
         const now = Date.now()
         const result = await signUp(
           c.env.DB,

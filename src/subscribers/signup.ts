@@ -1,3 +1,4 @@
+import { suppressionHash } from '../admin/privacy'
 import { greeting, subscriberEmail } from '../mail/compose'
 import type { MailContext } from '../mail/config'
 import type { EmailTemplate } from '../mail/fill'
@@ -34,7 +35,7 @@ export async function signUp(
   record: SignupRecord,
   now: number,
 ): Promise<{ queued: false } | { queued: true; subscriber: Subscriber; isNew: boolean }> {
-  const claim = await claimSignup(db, record, now, now - CONFIRMATION_INTERVAL_MS)
+  const claim = await claimSignup(db, record, now, now - CONFIRMATION_INTERVAL_MS, await suppressionHash(record.email))
   if (!claim) return { queued: false }
   try {
     await mail.send({ kind: 'confirmation', subscriberId: claim.subscriber.id, claimedAt: now })

@@ -57,7 +57,9 @@ INSERT INTO subscribers (
   id, email, email_normalized, first_name, course, status, timezone,
   source, referrer, landing_path, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
   consent_at, consent_ip, consent_user_agent, consent_text, created_at, confirmation_sent_at, updated_at)
-VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?15, ?15, ?15)
+SELECT ?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?15, ?15, ?15
+-- An erased address (kept only as a hash) is never stored again: checked in the same statement.
+WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE email_hash = ?20)
 ON CONFLICT (email_normalized, course) DO UPDATE SET
   status = 'pending',
   email = excluded.email,
@@ -96,6 +98,8 @@ export async function claimSignup(
   s: SignupRecord,
   now: number,
   resendBefore: number,
+  /** SHA-256 of the normalized address, as `suppressions` keeps erased ones. */
+  suppressionHash: string,
 ): Promise<{ subscriber: Subscriber; isNew: boolean } | undefined> {
   const id = crypto.randomUUID()
   const upsert = db
@@ -120,6 +124,7 @@ export async function claimSignup(
       s.consent.userAgent ?? null,
       s.consent.text,
       resendBefore,
+      suppressionHash,
     )
   const event = db
     .prepare(SIGNUP_EVENT)
