@@ -55,7 +55,9 @@ describe('a reader, a subscriber and a marketer, in a real browser', () => {
     await page.goto(`${BASE}/`)
     expect(await accessibilityProblems(page)).toEqual([])
     await page.getByRole('link', { name: 'Back Pain', exact: true }).first().click()
+    expect(await accessibilityProblems(page)).toEqual([])
     await page.getByRole('link', { name: 'Back Exercises', exact: true }).first().click()
+    expect(await accessibilityProblems(page)).toEqual([])
     await page.getByRole('link', { name: 'Spine Exercises and Back Pain' }).click()
     await expect.poll(() => page.url()).toBe(`${BASE}${ESSAY}`)
     expect(await page.locator('h1').textContent()).toBe('Spine Exercises and Back Pain')
@@ -67,6 +69,9 @@ describe('a reader, a subscriber and a marketer, in a real browser', () => {
     expect(await accessibilityProblems(page)).toEqual([])
     await page.getByRole('link', { name: 'cure back pain program' }).click()
     expect(await page.locator('h1').textContent()).toBe('The cure back pain program')
+    expect(await accessibilityProblems(page)).toEqual([])
+    await page.goto(`${BASE}/no-such-page`)
+    expect(await page.locator('h1').textContent()).toBe('Page not found')
     expect(await accessibilityProblems(page)).toEqual([])
     await context.close()
   })
@@ -87,6 +92,7 @@ describe('a reader, a subscriber and a marketer, in a real browser', () => {
 
   it('signs up without JavaScript, confirms, gets lesson 1 from the cron, and unsubscribes from it', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false })
+    const audited: string[] = []
     const page = await context.newPage()
     await page.goto(`${BASE}/cure-back-pain-program`)
     await page.getByLabel('First name').fill('Nora')
@@ -96,8 +102,12 @@ describe('a reader, a subscriber and a marketer, in a real browser', () => {
     expect(await page.locator('h1').textContent()).toBe('Check your inbox')
     const [confirmation] = await mailsTo('nora@example.com', 1)
     await page.goto(linkIn(confirmation as OutboxMail, 'confirm'))
+    audited.push(page.url())
     await page.getByRole('button', { name: 'Yes, start the course' }).click()
     expect(await page.locator('h1').textContent()).toBe('You are in')
+    await page.getByRole('link', { name: 'preferences page' }).click()
+    expect(await page.locator('h1').textContent()).toBe('Your preferences')
+    audited.push(page.url())
     // The cron, an hour from now.
     await fetch(
       `${BASE}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent('*/5 * * * *')}&time=${Date.now() + 3_600_000}`,
@@ -105,9 +115,18 @@ describe('a reader, a subscriber and a marketer, in a real browser', () => {
     const lesson = (await mailsTo('nora@example.com', 2)).find((m) => m.subject.startsWith('Lesson 1 of 5'))
     expect(lesson?.text).toContain('Hi Nora,')
     await page.goto(linkIn(lesson as OutboxMail, 'unsubscribe'))
+    audited.push(page.url())
     await page.getByRole('button', { name: 'Unsubscribe me' }).click()
     expect(await page.locator('h1').textContent()).toBe('You are unsubscribed')
     await context.close()
+    // axe runs in the page, so the pages this reader saw are audited again with JavaScript on.
+    const auditor = await browser.newContext({ bypassCSP: true })
+    const check = await auditor.newPage()
+    for (const url of audited) {
+      await check.goto(url)
+      expect(await accessibilityProblems(check), url).toEqual([])
+    }
+    await auditor.close()
   })
 
   it('signs up with JavaScript on, the time zone filled in by the browser', async () => {
@@ -126,17 +145,19 @@ describe('a reader, a subscriber and a marketer, in a real browser', () => {
   })
 
   it('lets the marketer sign in and see the signups in the chart and the list', async () => {
-    const context = await browser.newContext()
+    const context = await browser.newContext({ bypassCSP: true })
     const page = await context.newPage()
     await page.goto(`${BASE}/admin`)
     await page.getByLabel('Admin token').fill(ADMIN)
     await page.getByRole('button', { name: 'Sign in' }).click()
     expect(await page.locator('h1').textContent()).toBe('Overview')
     expect(await page.locator('figcaption').textContent()).toContain('2 in all')
+    expect(await accessibilityProblems(page)).toEqual([])
     await page.getByRole('link', { name: 'Subscribers' }).click()
     expect(await page.locator('tbody td:first-child').allTextContents()).toEqual(
       expect.arrayContaining(['nora@example.com', 'kiri@example.com']),
     )
+    expect(await accessibilityProblems(page)).toEqual([])
     await page.screenshot({ path: join(ARTEFACTS, 'admin-subscribers.png') })
     await context.close()
   })
