@@ -9,7 +9,7 @@ const resendUrl = inject('resendUrl')
 const control = (path: string, body?: unknown) =>
   fetch(`${resendUrl}/__control/${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) })
 const DAY = 86_400_000
-const SUBSCRIBERS = 400
+const SUBSCRIBERS = 2000
 const LESSONS = 5
 
 beforeAll(async () => {
