@@ -105,9 +105,6 @@ export const preferencesSchema = z.strictObject({
   timezone,
 })
 
-/** A preferences change that passed the schema. */
-export type PreferencesFields = z.infer<typeof preferencesSchema>
-
 /** The first problem of each field, keyed by field name (`form` for the object itself). */
 export function fieldErrors(error: { issues: readonly z.core.$ZodIssue[] }): Record<string, string> {
   // No prototype: a field named "__proto__" is reported like any other.
