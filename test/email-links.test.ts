@@ -38,6 +38,14 @@ describe('a link that was tampered with, expired, or made for another page', () 
       (t: string) => `${btoa('{"p":"confirm","s":"someone-else"}').replace(/=+$/, '')}.${t.split('.')[1]}`,
       403,
     ],
+    [
+      'with only the unused bits of its last character changed',
+      (t: string) => {
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+        return `${t.slice(0, -1)}${alphabet[alphabet.indexOf(t.slice(-1)) ^ 1]}`
+      },
+      400,
+    ],
     ['made up', () => 'not-a-token', 400],
   ])('is refused when %s, and changes nothing', async (_, mangle, status) => {
     const email = `tamper-${status}-${Math.random()}@example.com`
