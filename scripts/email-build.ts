@@ -39,6 +39,8 @@ export function textPart(html: string): string {
       { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
       { selector: 'img', format: 'skip' },
       { selector: 'title', format: 'skip' },
+      // Not upper-cased: a heading may hold a placeholder, such as {{lesson.title}}, filled at send time.
+      { selector: 'h1', options: { uppercase: false } },
     ],
   }).trim()
 }
