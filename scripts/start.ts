@@ -3,6 +3,8 @@
  * first time (never overwriting it), applies the D1 migrations to the local database, builds the
  * content and emails, publishes them to the local KV, and runs wrangler dev on 127.0.0.1 (PORT,
  * default 8787) offline: no account, no network. Without RESEND_API_KEY, mail goes to /dev/outbox.
+ * wrangler dev runs no cron, so this ticks the Worker's scheduled handler once a minute: confirmed
+ * subscribers get their lessons locally as they would deployed.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -76,6 +78,24 @@ const child = spawn(
   ],
   { cwd: root, stdio: 'inherit', env, shell },
 )
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal))
-child.on('exit', (code) => process.exit(code ?? 0))
+
+const CRON = '*/5 * * * *'
+const tick = async () => {
+  try {
+    const url = `${origin}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(CRON)}&time=${Date.now()}`
+    await (await fetch(url)).body?.cancel()
+  } catch {
+    // wrangler dev is still starting, or reloading: the next minute tries again.
+  }
+}
+const ticker = setInterval(tick, 60_000)
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    clearInterval(ticker)
+    child.kill(signal)
+  })
+child.on('exit', (code) => {
+  clearInterval(ticker)
+  process.exit(code ?? 0)
+})
 console.log(`\nReading at ${origin}/back-pain/back-exercises/spine-exercises — emails land in ${origin}/dev/outbox\n`)
