@@ -16,7 +16,7 @@ export async function exportPerson(db: D1Database, email: string) {
       .bind(address),
     db
       .prepare(
-        `SELECT subscriber_id, lesson, course, status, message_id, created_at, sent_at FROM deliveries WHERE subscriber_id IN ${ids}`,
+        `SELECT subscriber_id, round, lesson, course, status, message_id, created_at, sent_at FROM deliveries WHERE subscriber_id IN ${ids}`,
       )
       .bind(address),
     db

@@ -54,7 +54,7 @@ export async function subscriberHistory(db: D1Database, id: string) {
   const [deliveries, events, emailEvents] = await db.batch([
     db
       .prepare(
-        'SELECT lesson, status, message_id, created_at, sent_at FROM deliveries WHERE subscriber_id = ? ORDER BY lesson',
+        'SELECT round, lesson, status, message_id, created_at, sent_at FROM deliveries WHERE subscriber_id = ? ORDER BY round, lesson',
       )
       .bind(id),
     db.prepare('SELECT type, at, data FROM subscriber_events WHERE subscriber_id = ? ORDER BY id').bind(id),

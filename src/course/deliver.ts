@@ -6,7 +6,17 @@ import { subscriberLinks } from '../subscribers/links'
 import { getSubscribers, type Subscriber } from '../subscribers/store'
 import type { LessonJob } from './dispatch'
 import { nextLessonAt } from './schedule'
-import { deliveriesFor, getBatch, type LessonBatch, type LessonPair, recordIntent, recordSent } from './store'
+import {
+  completeBeyondEnd,
+  deliveriesFor,
+  dropPairs,
+  getBatch,
+  type LessonBatch,
+  type LessonPair,
+  recordIntent,
+  recordSent,
+  withRound,
+} from './store'
 
 /** A job on the MAIL queue: the short closing email after a subscriber's last lesson. */
 export interface CompletionJob {
@@ -25,8 +35,12 @@ export interface LessonDeps extends MailContext {
   complete(jobs: CompletionJob[]): Promise<void>
 }
 
-const pairKey = (p: { subscriberId?: string; subscriber_id?: string; lesson: number }) =>
-  `${p.subscriberId ?? p.subscriber_id}:${p.lesson}`
+const pairKey = (p: { subscriberId?: string; subscriber_id?: string; round: number; lesson: number }) =>
+  `${p.subscriberId ?? p.subscriber_id}:${p.round}:${p.lesson}`
+
+/** Whether a subscriber, as now stored, is still owed this pair's lesson. */
+const stillOwed = (s: Subscriber | undefined, p: LessonPair, course: string): s is Subscriber =>
+  s?.status === 'active' && s.course === course && s.course_round === p.round && s.lesson_position === p.lesson - 1
 
 /** The idempotency key of a batch: the same pairs always make the same key. */
 async function batchKeyOf(course: string, pairs: LessonPair[]): Promise<string> {
@@ -63,7 +77,15 @@ async function sendRecordedBatch(deps: LessonDeps, b: LessonBatch, now: number, 
       deps.db,
       b.pairs.map((p) => p.subscriberId),
     ))
-  const pairs = b.pairs.filter((p) => subs.has(p.subscriberId)) // an erased subscriber drops out
+  // Whoever unsubscribed, paused, bounced, complained, restarted or was erased since the first
+  // attempt drops out: a retry never mails them. If that attempt did reach the provider, the
+  // smaller request under the same key is answered 409 below, and counts as sent.
+  const pairs = b.pairs.filter((p) => stillOwed(subs.get(p.subscriberId), p, b.course))
+  await dropPairs(
+    deps.db,
+    b.batchKey,
+    b.pairs.filter((p) => !pairs.includes(p)),
+  )
   if (pairs.length === 0) return 0
   const emails = await Promise.all(
     pairs.map((p) => renderLesson(deps, subs.get(p.subscriberId) as Subscriber, p.lesson, now)),
@@ -103,7 +125,8 @@ async function sendRecordedBatch(deps: LessonDeps, b: LessonBatch, now: number, 
  */
 export async function deliverLessons(deps: LessonDeps, job: LessonJob, now: number): Promise<number> {
   let sent = 0
-  const recorded = await deliveriesFor(deps.db, job.pairs)
+  const jobPairs = withRound(job.pairs)
+  const recorded = await deliveriesFor(deps.db, jobPairs)
   for (const key of new Set(recorded.filter((d) => d.status === 'sending').map((d) => d.batch_key))) {
     const unfinished = await getBatch(deps.db, key)
     if (unfinished) sent += await sendRecordedBatch(deps, unfinished, now)
@@ -111,14 +134,21 @@ export async function deliverLessons(deps: LessonDeps, job: LessonJob, now: numb
   const taken = new Set(recorded.map(pairKey))
   const subs = await getSubscribers(
     deps.db,
-    job.pairs.map((p) => p.subscriberId),
+    jobPairs.map((p) => p.subscriberId),
   )
-  const owed = job.pairs.filter((p) => {
-    const s = subs.get(p.subscriberId)
-    return (
-      !taken.has(pairKey(p)) && s?.status === 'active' && s.course === job.course && s.lesson_position === p.lesson - 1
+  const due = jobPairs.filter((p) => !taken.has(pairKey(p)) && stillOwed(subs.get(p.subscriberId), p, job.course))
+  // A lesson past the course's end (the essay lost a part since, or an import said so) is never
+  // rendered: the subscriber has had every lesson there is, so the course is done for them.
+  const count = deps.lessonCount(job.course)
+  const beyond = due.filter((p) => p.lesson > count)
+  if (beyond.length > 0) {
+    console.error(`course ${job.course} has ${count} lesson(s); ${beyond.length} subscriber(s) completed past its end`)
+    await completeBeyondEnd(deps.db, beyond, now)
+    await deps.complete(
+      beyond.map((p) => ({ kind: 'completion', subscriberId: p.subscriberId, batchKey: `end-${p.round}` })),
     )
-  })
+  }
+  const owed = due.filter((p) => p.lesson <= count)
   if (owed.length === 0) return sent
   const batch: LessonBatch = {
     batchKey: await batchKeyOf(job.course, owed),

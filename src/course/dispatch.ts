@@ -1,9 +1,9 @@
-import { claimDue, type LessonPair } from './store'
+import { claimDue, type LessonPair, type StoredPair } from './store'
 
 /** One LESSONS queue message: up to 100 lessons of one course, as the cron dispatched them. */
 export interface LessonJob {
   course: string
-  pairs: LessonPair[]
+  pairs: StoredPair[]
   /** The cron's scheduledTime: the "now" the schedule is computed from (tests travel in time). */
   dispatchedAt: number
 }
@@ -35,7 +35,7 @@ export async function dispatchDueLessons(
     const byCourse = new Map<string, LessonPair[]>()
     for (const s of due) {
       const pairs = byCourse.get(s.course) ?? []
-      pairs.push({ subscriberId: s.id, lesson: s.lesson_position + 1 })
+      pairs.push({ subscriberId: s.id, round: s.course_round, lesson: s.lesson_position + 1 })
       byCourse.set(s.course, pairs)
     }
     const jobs: LessonJob[] = []

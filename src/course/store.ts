@@ -1,15 +1,24 @@
 /** D1 storage of the course: claiming due subscribers, and the deliveries of lessons. */
 
-/** One lesson for one subscriber. */
+/** One lesson for one subscriber, in one round of their course. */
 export interface LessonPair {
   subscriberId: string
+  /** The subscriber's course_round when the lesson was dispatched. */
+  round: number
   lesson: number
 }
+
+/** A pair as a queue message or a stored batch holds it: those written before rounds have none. */
+export type StoredPair = Omit<LessonPair, 'round'> & { round?: number }
+
+/** Pairs from before rounds existed belong to the first round. */
+export const withRound = (pairs: StoredPair[]): LessonPair[] => pairs.map((p) => ({ ...p, round: p.round ?? 1 }))
 
 /** A subscriber whose next lesson is due, as the dispatcher claimed it. */
 export interface DueSubscriber {
   id: string
   course: string
+  course_round: number
   lesson_position: number
 }
 
@@ -25,7 +34,7 @@ export async function claimDue(db: D1Database, now: number, leaseMs: number, lim
          SELECT id FROM subscribers
          WHERE status = 'active' AND next_send_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)
          ORDER BY next_send_at LIMIT ?3)
-       RETURNING id, course, lesson_position`,
+       RETURNING id, course, course_round, lesson_position`,
     )
     .bind(now, leaseMs, limit)
     .all<DueSubscriber>()
@@ -35,6 +44,7 @@ export async function claimDue(db: D1Database, now: number, leaseMs: number, lim
 /** A delivery row. */
 export interface Delivery {
   subscriber_id: string
+  round: number
   lesson: number
   status: 'sending' | 'sent'
   batch_key: string
@@ -45,8 +55,9 @@ export async function deliveriesFor(db: D1Database, pairs: LessonPair[]): Promis
   if (pairs.length === 0) return []
   const { results } = await db
     .prepare(
-      `SELECT d.subscriber_id, d.lesson, d.status, d.batch_key FROM deliveries d
-       JOIN json_each(?) j ON d.subscriber_id = j.value ->> '$.subscriberId' AND d.lesson = j.value ->> '$.lesson'`,
+      `SELECT d.subscriber_id, d.round, d.lesson, d.status, d.batch_key FROM deliveries d
+       JOIN json_each(?) j ON d.subscriber_id = j.value ->> '$.subscriberId' AND d.round = j.value ->> '$.round'
+         AND d.lesson = j.value ->> '$.lesson'`,
     )
     .bind(JSON.stringify(pairs))
     .all<Delivery>()
@@ -68,18 +79,22 @@ export interface LessonBatch {
  */
 export async function recordIntent(db: D1Database, b: LessonBatch, now: number): Promise<LessonBatch | undefined> {
   const insert = db.prepare(
-    `INSERT INTO deliveries (subscriber_id, lesson, course, status, batch_key, created_at)
-     VALUES (?, ?, ?, 'sending', ?, ?) ON CONFLICT DO NOTHING`,
+    `INSERT INTO deliveries (subscriber_id, round, lesson, course, status, batch_key, created_at)
+     VALUES (?, ?, ?, ?, 'sending', ?, ?) ON CONFLICT DO NOTHING`,
   )
   const composition = db
     .prepare(
       `INSERT INTO lesson_batches (batch_key, course, pairs, dispatched_at, created_at)
-       SELECT ?1, ?2, json_group_array(json_object('subscriberId', subscriber_id, 'lesson', lesson)), ?3, ?4
-       FROM (SELECT subscriber_id, lesson FROM deliveries WHERE batch_key = ?1 ORDER BY subscriber_id, lesson) WHERE true
+       SELECT ?1, ?2, json_group_array(json_object('subscriberId', subscriber_id, 'round', round, 'lesson', lesson)), ?3, ?4
+       FROM (SELECT subscriber_id, round, lesson FROM deliveries WHERE batch_key = ?1 ORDER BY subscriber_id, round, lesson)
+       WHERE true
        ON CONFLICT DO NOTHING`,
     )
     .bind(b.batchKey, b.course, b.dispatchedAt, now)
-  await db.batch([...b.pairs.map((p) => insert.bind(p.subscriberId, p.lesson, b.course, b.batchKey, now)), composition])
+  await db.batch([
+    ...b.pairs.map((p) => insert.bind(p.subscriberId, p.round, p.lesson, b.course, b.batchKey, now)),
+    composition,
+  ])
   return getBatch(db, b.batchKey)
 }
 
@@ -93,7 +108,7 @@ export async function getBatch(db: D1Database, batchKey: string): Promise<Lesson
     ? {
         batchKey: row.batch_key,
         course: row.course,
-        pairs: JSON.parse(row.pairs) as LessonPair[],
+        pairs: withRound(JSON.parse(row.pairs) as StoredPair[]),
         dispatchedAt: row.dispatched_at,
       }
     : undefined
@@ -113,18 +128,48 @@ export interface SentLesson extends LessonPair {
  */
 export async function recordSent(db: D1Database, batchKey: string, sent: SentLesson[], now: number): Promise<void> {
   const delivered = db.prepare(
-    `UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ? WHERE subscriber_id = ? AND lesson = ? AND batch_key = ?`,
+    `UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?
+     WHERE subscriber_id = ? AND round = ? AND lesson = ? AND batch_key = ?`,
   )
+  // Only the round the lesson belongs to moves on: a restart since then started a new one.
   const advance = db.prepare(
     `UPDATE subscribers SET lesson_position = ?2, lease_until = NULL, updated_at = ?4,
        next_send_at = CASE WHEN status = 'active' THEN ?3 ELSE next_send_at END,
        status = CASE WHEN ?3 IS NULL AND status IN ('active', 'paused') THEN 'completed' ELSE status END
-     WHERE id = ?1 AND lesson_position = ?2 - 1`,
+     WHERE id = ?1 AND course_round = ?5 AND lesson_position = ?2 - 1`,
   )
   await db.batch(
     sent.flatMap((s) => [
-      delivered.bind(s.messageId, now, s.subscriberId, s.lesson, batchKey),
-      advance.bind(s.subscriberId, s.lesson, s.nextSendAt, now),
+      delivered.bind(s.messageId, now, s.subscriberId, s.round, s.lesson, batchKey),
+      advance.bind(s.subscriberId, s.lesson, s.nextSendAt, now, s.round),
+    ]),
+  )
+}
+
+/** Completes subscribers whose next lesson lies past the end of their course. */
+export async function completeBeyondEnd(db: D1Database, pairs: LessonPair[], now: number): Promise<void> {
+  const complete = db.prepare(
+    `UPDATE subscribers SET status = 'completed', next_send_at = NULL, lease_until = NULL, updated_at = ?4
+     WHERE id = ?1 AND course_round = ?2 AND lesson_position = ?3 - 1 AND status = 'active'`,
+  )
+  await db.batch(pairs.map((p) => complete.bind(p.subscriberId, p.round, p.lesson, now)))
+}
+
+/**
+ * Gives up the pairs of a batch that are no longer owed when it is retried (the subscriber left,
+ * paused, was stopped by a bounce or complaint, or restarted the course): their 'sending' rows go,
+ * and the lease with them, so nothing more is sent to them in that round.
+ */
+export async function dropPairs(db: D1Database, batchKey: string, pairs: LessonPair[]): Promise<void> {
+  if (pairs.length === 0) return
+  const drop = db.prepare(
+    `DELETE FROM deliveries WHERE subscriber_id = ? AND round = ? AND lesson = ? AND batch_key = ? AND status = 'sending'`,
+  )
+  const release = db.prepare('UPDATE subscribers SET lease_until = NULL WHERE id = ? AND course_round = ?')
+  await db.batch(
+    pairs.flatMap((p) => [
+      drop.bind(p.subscriberId, p.round, p.lesson, batchKey),
+      release.bind(p.subscriberId, p.round),
     ]),
   )
 }

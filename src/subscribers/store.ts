@@ -15,6 +15,8 @@ export interface Subscriber {
   status: SubscriberStatus
   timezone: string
   lesson_position: number
+  /** Which time through the course (1, then one more per restart or return after unsubscribing). */
+  course_round: number
   next_send_at: number | null
   source: string | null
   referrer: string | null
@@ -71,6 +73,8 @@ ON CONFLICT (email_normalized, course) DO UPDATE SET
   consent_at = excluded.consent_at, consent_ip = excluded.consent_ip,
   consent_user_agent = excluded.consent_user_agent, consent_text = excluded.consent_text,
   lesson_position = 0, next_send_at = NULL, confirmed_at = NULL, unsubscribed_at = NULL,
+  -- Coming back after unsubscribing is a new round of the course: its lessons are owed again.
+  course_round = subscribers.course_round + (subscribers.status = 'unsubscribed'),
   confirmation_sent_at = excluded.confirmation_sent_at, updated_at = excluded.updated_at
 WHERE subscribers.status = 'unsubscribed'
    OR (subscribers.status = 'pending'
@@ -195,11 +199,12 @@ export const resumeSubscriber = (db: D1Database, id: string, now: number) =>
     now,
   )
 
-/** Back to lesson 1, due now, for anyone who confirmed and still wants mail. */
+/** Back to lesson 1, due now, in a new round, for anyone who confirmed and still wants mail. */
 export const restartCourse = (db: D1Database, id: string, now: number) =>
   change(
     db,
-    `UPDATE subscribers SET status = 'active', lesson_position = 0, next_send_at = ?2, updated_at = ?2
+    `UPDATE subscribers SET status = 'active', lesson_position = 0, course_round = course_round + 1, next_send_at = ?2,
+       lease_until = NULL, updated_at = ?2
      WHERE id = ?1 AND status IN ('active', 'paused', 'completed') RETURNING *`,
     id,
     now,
