@@ -69,11 +69,11 @@ describe('a CSV with bad rows', () => {
     }
     expect(report.taken).toBe(2)
     expect(report.refused.map((r) => [r.line, r.email])).toEqual([
-      [0, 'already@example.com'],
       [3, 'not-an-email'],
       [4, 'noconsent@example.com'],
       [5, 'good1@example.com'],
       [6, 'badstatus@example.com'],
+      [7, 'already@example.com'],
     ])
     expect(report.refused.find((r) => r.email === 'noconsent@example.com')?.reasons).toEqual(
       expect.arrayContaining([expect.stringContaining('consent_at'), expect.stringContaining('consent_text')]),
@@ -82,6 +82,29 @@ describe('a CSV with bad rows', () => {
       expect.arrayContaining([expect.stringContaining('status'), expect.stringContaining('consent_at')]),
     )
     expect(await subscriberCount()).toBe(before + 2)
+  })
+
+  it('never brings back an erased address, nor takes a course that is not published or lessons it does not have', async () => {
+    await importCsv(`${HEADER}\r\nforget.me@example.com,Fay,active,2026-11-01T10:00:00Z,I agree,`)
+    const erase = await get('/api/admin/people/forget.me@example.com', { method: 'DELETE', headers: auth }, admin)
+    expect(erase.status).toBe(200)
+    const before = await subscriberCount()
+    const res = await importCsv(
+      [
+        'email,status,course,lessons_received,consent_at,consent_text',
+        'Forget.Me@example.com,active,cure-back-pain-program,0,2026-11-01T10:00:00Z,I agree',
+        'other@example.com,active,no-such-course,0,2026-11-01T10:00:00Z,I agree',
+        'far@example.com,active,cure-back-pain-program,9,2026-11-01T10:00:00Z,I agree',
+      ].join('\r\n'),
+    )
+    expect(res.status).toBe(422)
+    const report = (await res.json()) as { refused: { line: number; email: string; reasons: string[] }[] }
+    expect(report.refused).toEqual([
+      { line: 2, email: 'Forget.Me@example.com', reasons: [expect.stringContaining('erased')] },
+      { line: 3, email: 'other@example.com', reasons: ['course must be one of cure-back-pain-program'] },
+      { line: 4, email: 'far@example.com', reasons: [expect.stringMatching(/^lessons_received must be at most 5/)] },
+    ])
+    expect(await subscriberCount()).toBe(before)
   })
 
   it('stores nothing on a dry run, nor when every row is refused (422)', async () => {

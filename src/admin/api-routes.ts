@@ -126,7 +126,17 @@ export function adminApiRoutes(content: SiteContent) {
       const type = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim()
       if (type !== 'text/csv')
         return c.json({ error: { status: 415, message: 'send the CSV as text/csv', fields: {} } }, 415)
-      const report = await importSubscribers(c.env.DB, await c.req.text(), Date.now(), c.req.query('dry_run') === '1')
+      const manifest = await content.manifest(c.env.CONTENT)
+      const courses = Object.fromEntries(
+        Object.entries(manifest.courses).map(([id, course]) => [id, course.lessons.length]),
+      )
+      const report = await importSubscribers(
+        c.env.DB,
+        await c.req.text(),
+        Date.now(),
+        c.req.query('dry_run') === '1',
+        courses,
+      )
       return c.json(report, report.refused.length > 0 && report.taken === 0 ? 422 : 200)
     },
   )

@@ -3,6 +3,7 @@ import Papa from 'papaparse'
 import { z } from 'zod'
 import { DEFAULT_COURSE, fieldErrors, isTimeZone } from '../subscribers/schema'
 import { normalizeEmail } from '../subscribers/store'
+import { suppressionHash } from './privacy'
 
 const STATUSES = ['pending', 'active', 'paused', 'completed', 'unsubscribed', 'bounced', 'complained'] as const
 const optional = (max: number) => z.string().max(max, `must be at most ${max} characters`).optional()
@@ -46,13 +47,17 @@ const ms = (iso: string | undefined) => (iso ? Date.parse(iso) : null)
 
 /**
  * Checks every row, then stores all the good ones in one D1 transaction (nothing half-imported).
- * A row whose address already has the course, or repeats an earlier row, is refused with a reason.
+ * A row is refused, with its line and reasons, when it repeats an earlier row, its address already
+ * has the course, the address was erased at the person's request (never stored again), or it names
+ * a course that is not published or more lessons than the course has.
  */
 export async function importSubscribers(
   db: D1Database,
   csv: string,
   now: number,
   dryRun: boolean,
+  /** The published courses and how many lessons each has. */
+  courses: Record<string, number>,
 ): Promise<ImportReport> {
   const parsed = Papa.parse<Record<string, string>>(csv.replace(/^\uFEFF/, ''), {
     header: true,
@@ -60,7 +65,7 @@ export async function importSubscribers(
   })
   const report: ImportReport = { taken: 0, refused: [] }
   const seen = new Set<string>()
-  const good: z.infer<typeof rowSchema>[] = []
+  const checked: { line: number; row: z.infer<typeof rowSchema> }[] = []
   for (const [i, raw] of parsed.data.entries()) {
     const line = i + 2 // the header is line 1
     const cleaned = Object.fromEntries(
@@ -72,25 +77,48 @@ export async function importSubscribers(
       report.refused.push({ line, email, reasons: Object.entries(fieldErrors(row.error)).map(([f, m]) => `${f} ${m}`) })
       continue
     }
+    const lessons = Object.hasOwn(courses, row.data.course) ? courses[row.data.course] : undefined
+    if (lessons === undefined) {
+      report.refused.push({ line, email, reasons: [`course must be one of ${Object.keys(courses).join(', ')}`] })
+      continue
+    }
+    if (row.data.lessons_received > lessons) {
+      report.refused.push({
+        line,
+        email,
+        reasons: [`lessons_received must be at most ${lessons}, the course's lessons`],
+      })
+      continue
+    }
     const key = `${normalizeEmail(row.data.email)} ${row.data.course}`
     if (seen.has(key)) {
       report.refused.push({ line, email, reasons: ['repeats an earlier row'] })
       continue
     }
     seen.add(key)
-    good.push(row.data)
+    checked.push({ line, row: row.data })
   }
-  const existing = await db
-    .prepare(
-      `SELECT email_normalized || ' ' || course AS k FROM subscribers WHERE email_normalized IN (SELECT value FROM json_each(?))`,
-    )
-    .bind(JSON.stringify(good.map((g) => normalizeEmail(g.email))))
-    .all<{ k: string }>()
-  const taken = new Set(existing.results.map((r) => r.k))
-  const rows = good.filter((g) => {
-    const dup = taken.has(`${normalizeEmail(g.email)} ${g.course}`)
-    if (dup) report.refused.push({ line: 0, email: g.email, reasons: ['is already subscribed to this course'] })
-    return !dup
+  const addresses = checked.map((g) => normalizeEmail(g.row.email))
+  const hashes = await Promise.all(addresses.map((a) => suppressionHash(a)))
+  const [existing, suppressed] = await db.batch<{ k: string }>([
+    db
+      .prepare(
+        `SELECT email_normalized || ' ' || course AS k FROM subscribers WHERE email_normalized IN (SELECT value FROM json_each(?))`,
+      )
+      .bind(JSON.stringify(addresses)),
+    db
+      .prepare('SELECT email_hash AS k FROM suppressions WHERE email_hash IN (SELECT value FROM json_each(?))')
+      .bind(JSON.stringify(hashes)),
+  ])
+  const taken = new Set(existing?.results.map((r) => r.k))
+  const erased = new Set(suppressed?.results.map((r) => r.k))
+  const rows = checked.flatMap(({ line, row }, i) => {
+    const reasons = [
+      ...(erased.has(hashes[i] ?? '') ? ["was erased at the person's request, and is never stored again"] : []),
+      ...(taken.has(`${addresses[i]} ${row.course}`) ? ['is already subscribed to this course'] : []),
+    ]
+    if (reasons.length > 0) report.refused.push({ line, email: row.email, reasons })
+    return reasons.length > 0 ? [] : [row]
   })
   report.refused.sort((a, b) => a.line - b.line)
   report.taken = rows.length
