@@ -45,12 +45,26 @@ describe('a person asking to be erased', () => {
     await signup({ email: 'Erase.Me@example.com', consent, name: 'Zephyrine' }, { json: true })
     const [mail] = await mailsTo('Erase.Me@example.com')
     await get(linkIn(mail as { text: string }, 'confirm'), { method: 'POST' })
+    const id = (await subscriberByEmail('erase.me@example.com'))?.id
+    // Failed jobs about the person, kept as dead letters: a webhook with their details, a closing email.
+    const keep = env.DB.prepare('INSERT INTO dead_letters (queue, body, attempts, received_at) VALUES (?, ?, 9, 0)')
+    await env.DB.batch([
+      keep.bind(
+        'spine-exercises-mail-dlq',
+        JSON.stringify({ kind: 'webhook', data: { email: 'Erase.Me@example.com', first_name: 'Zephyrine' } }),
+      ),
+      keep.bind('spine-exercises-mail-dlq', JSON.stringify({ kind: 'completion', subscriberId: id, batchKey: 'b' })),
+      keep.bind('spine-exercises-mail-dlq', JSON.stringify({ kind: 'completion', subscriberId: 'someone-else' })),
+    ])
     expect(await everything()).toContain('erase.me@example.com')
 
     const res = await api('/api/admin/people/erase.me@example.com', 'DELETE')
     expect(await res.json()).toEqual({ erased: 1, suppressed: true })
     expect(await everything()).not.toContain('erase.me@example.com')
     expect(await everything()).not.toContain('zephyrine')
+    expect(await everything()).not.toContain(id)
+    const left = await env.DB.prepare('SELECT body FROM dead_letters').all<{ body: string }>()
+    expect(left.results.map((r) => JSON.parse(r.body).subscriberId)).toEqual(['someone-else'])
 
     const again = await signup({ email: 'erase.me@example.com', consent }, { json: true })
     expect(again.status).toBe(202)

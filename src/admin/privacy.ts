@@ -47,6 +47,16 @@ export async function erasePerson(db: D1Database, email: string, now: number): P
     db.prepare(`DELETE FROM email_events WHERE to_address = ?1 OR subscriber_id IN ${ids}`).bind(address),
     db.prepare(`DELETE FROM subscriber_events WHERE subscriber_id IN ${ids}`).bind(address),
     db.prepare(`DELETE FROM deliveries WHERE subscriber_id IN ${ids}`).bind(address),
+    // Failed jobs kept for the marketer: an outbound webhook's copy of the person (address, name,
+    // attribution), and a mail job that names only them. A lessons batch names subscribers by id
+    // alone, which points nowhere once the row below is gone, and stays for the others in it.
+    db
+      .prepare(
+        `DELETE FROM dead_letters WHERE instr(lower(body), ?1) > 0
+           OR (queue = 'spine-exercises-mail-dlq' AND EXISTS (SELECT 1 FROM subscribers s
+                 WHERE s.email_normalized = ?1 AND instr(dead_letters.body, s.id) > 0))`,
+      )
+      .bind(address),
     db.prepare('DELETE FROM outbox WHERE lower(to_address) = ?1').bind(address),
     db.prepare('DELETE FROM subscribers WHERE email_normalized = ?1').bind(address),
     db
@@ -55,5 +65,5 @@ export async function erasePerson(db: D1Database, email: string, now: number): P
       )
       .bind(await suppressionHash(address), now),
   ])
-  return results[4]?.meta.changes ?? 0
+  return results[5]?.meta.changes ?? 0
 }
