@@ -8,8 +8,8 @@ const DAY = 86_400_000
 const T0 = Date.parse('2026-11-01T00:00:00Z')
 
 /** A request to the admin API; `null` sends no Authorization header at all. */
-const api = (path: string, token: string | null = TOKEN, bindings: Env = admin) =>
-  get(path, token === null ? {} : { headers: { Authorization: `Bearer ${token}` } }, bindings)
+const api = (path: string, token: string | null = TOKEN, bindings: Env = admin, method = 'GET') =>
+  get(path, { method, ...(token === null ? {} : { headers: { Authorization: `Bearer ${token}` } }) }, bindings)
 
 beforeAll(async () => {
   await publish(inject('siteBuild'))
@@ -28,18 +28,20 @@ beforeAll(async () => {
 
 describe('every admin route', () => {
   it.each([
-    '/api/admin/subscribers',
-    '/api/admin/subscribers.csv',
-    '/api/admin/subscribers/any-id',
-    '/api/admin/stats',
-    '/api/admin/people/someone@example.com',
-    '/api/admin/test-email',
-  ])('%s refuses a missing token with 401, a wrong one with 403, and answers 503 when no token is configured', async (path) => {
-    const missing = await api(path, null)
+    ['GET', '/api/admin/subscribers'],
+    ['GET', '/api/admin/subscribers.csv'],
+    ['GET', '/api/admin/subscribers/any-id'],
+    ['POST', '/api/admin/subscribers/import'],
+    ['GET', '/api/admin/stats'],
+    ['GET', '/api/admin/people/someone@example.com'],
+    ['DELETE', '/api/admin/people/someone@example.com'],
+    ['POST', '/api/admin/test-email'],
+  ])('%s %s refuses a missing token with 401, a wrong one with 403, and answers 503 when no token is configured', async (method, path) => {
+    const missing = await api(path, null, admin, method)
     expect(missing.status).toBe(401)
     expect(missing.headers.get('www-authenticate')).toContain('Bearer')
-    expect((await api(path, 'not-the-token')).status).toBe(403)
-    expect((await api(path, TOKEN, env)).status).toBe(503)
+    expect((await api(path, 'not-the-token', admin, method)).status).toBe(403)
+    expect((await api(path, TOKEN, env, method)).status).toBe(503)
   })
 })
 
