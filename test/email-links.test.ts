@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
+import { localTime, zonedTime } from '../src/course/schedule'
 import { signToken } from '../src/lib/tokens'
 import { attrsOf, consentText, get, linkIn, mailsTo, publish, signup, subscriberByEmail, textsOf } from './helpers'
 
@@ -142,6 +143,26 @@ describe('the preferences page', () => {
       first_name: 'Samantha',
       timezone: 'Pacific/Auckland',
     })
+  })
+
+  it('moves the next lesson to the send hour of a new time zone', async () => {
+    const s = await activeSubscriber('mover@example.com')
+    // Lesson 2 is due at 08:00 in Los Angeles on a Wednesday a week or so from now.
+    const wednesday = new Date(Date.now() + 7 * 86_400_000)
+    wednesday.setUTCDate(wednesday.getUTCDate() + ((3 - wednesday.getUTCDay() + 7) % 7))
+    const date = { year: wednesday.getUTCFullYear(), month: wednesday.getUTCMonth() + 1, day: wednesday.getUTCDate() }
+    const due = zonedTime(date, 8, 'America/Los_Angeles')
+    await env.DB.prepare(
+      "UPDATE subscribers SET timezone = 'America/Los_Angeles', lesson_position = 1, next_send_at = ? WHERE id = ?",
+    )
+      .bind(due, s.id)
+      .run()
+    await act(s.preferences, { action: 'save', timezone: 'Pacific/Auckland' })
+    const moved = (await subscriberByEmail('mover@example.com'))?.next_send_at as number
+    expect(localTime(moved, 'Pacific/Auckland')).toMatchObject({ ...date, hour: 8, minute: 0 })
+    // Saving again in the same zone leaves it where it is.
+    await act(s.preferences, { action: 'save', name: 'Mo', timezone: 'Pacific/Auckland' })
+    expect((await subscriberByEmail('mover@example.com'))?.next_send_at).toBe(moved)
   })
 
   it('restarts the course from lesson 1', async () => {

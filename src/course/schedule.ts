@@ -90,3 +90,17 @@ export function nextLessonAt(sentAt: number, timeZone: string, s: CourseSchedule
   while (s.skipWeekends && isWeekend(date)) date = addDays(date, 1)
   return zonedTime(date, s.sendHour, timeZone)
 }
+
+/**
+ * A lesson's send time after its subscriber moves from one zone to another: the same local day,
+ * at the send hour of the new zone, or the next day that is neither past nor a skipped weekend.
+ */
+export function movedToZone(dueAt: number, from: string, to: string, s: CourseSchedule, now: number): number {
+  let date: LocalDate = localTime(dueAt, from)
+  let at = zonedTime(date, s.sendHour, to)
+  while (at <= now || (s.skipWeekends && isWeekend(date))) {
+    date = addDays(date, 1)
+    at = zonedTime(date, s.sendHour, to)
+  }
+  return at
+}

@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
 import type { Child } from 'hono/jsx'
 import { emitEvent } from '../admin/outbound'
+import { type CourseSchedule, movedToZone } from '../course/schedule'
 import { renderPage } from '../lib/page'
 import { type TokenPurpose, verifyToken } from '../lib/tokens'
 import { type SiteContent, unavailable } from '../site/content'
@@ -119,7 +120,8 @@ export function linkRoutes(content: SiteContent) {
     const now = Date.now()
     const current = await store.getSubscriber(c.env.DB, id)
     if (!current) return page(c, 'Subscription ended', <Ended />, 404)
-    const changed = await applyPreference(c.env.DB, current, action, now, name, timezone)
+    const schedule = (await content.manifest(c.env.CONTENT)).settings.courses[current.course]?.schedule
+    const changed = await applyPreference(c.env.DB, current, action, now, name, timezone, schedule)
     if (!changed)
       return preferences(c, id, {
         errors: { form: `You cannot ${action} the course from its current state.` },
@@ -172,10 +174,18 @@ function applyPreference(
   now: number,
   name: string | undefined,
   timezone: string | undefined,
+  schedule: CourseSchedule | undefined,
 ) {
   switch (action) {
-    case 'save':
-      return store.updateProfile(db, s.id, now, name ?? null, timezone ?? s.timezone)
+    case 'save': {
+      const zone = timezone ?? s.timezone
+      // A lesson already due stays due; a later one moves to the send hour of the new zone.
+      const moved =
+        zone !== s.timezone && schedule && s.next_send_at !== null && s.next_send_at > now
+          ? movedToZone(s.next_send_at, s.timezone, zone, schedule, now)
+          : null
+      return store.updateProfile(db, s.id, now, name ?? null, zone, moved)
+    }
     case 'pause':
       return store.pauseSubscriber(db, s.id, now)
     case 'resume':

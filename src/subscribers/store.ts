@@ -210,15 +210,24 @@ export const restartCourse = (db: D1Database, id: string, now: number) =>
     now,
   )
 
-/** New first name and time zone. */
-export const updateProfile = (db: D1Database, id: string, now: number, firstName: string | null, timezone: string) =>
+/** New first name and time zone, and the next lesson's time in that zone (unchanged when null). */
+export const updateProfile = (
+  db: D1Database,
+  id: string,
+  now: number,
+  firstName: string | null,
+  timezone: string,
+  nextSendAt: number | null,
+) =>
   change(
     db,
-    `UPDATE subscribers SET first_name = ?3, timezone = ?4, updated_at = ?2 WHERE id = ?1 RETURNING *`,
+    `UPDATE subscribers SET first_name = ?3, timezone = ?4, next_send_at = coalesce(?5, next_send_at), updated_at = ?2
+     WHERE id = ?1 RETURNING *`,
     id,
     now,
     firstName,
     timezone,
+    nextSendAt,
   )
 
 /** Several subscribers by id, in one query. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { localTime, nextLessonAt } from '../../src/course/schedule'
+import { localTime, movedToZone, nextLessonAt } from '../../src/course/schedule'
 import { signToken, type TokenPurpose, verifyToken } from '../../src/lib/tokens'
 import { signupSchema } from '../../src/subscribers/schema'
 
@@ -43,6 +43,39 @@ describe('the schedule, for thousands of generated moments, zones and settings',
           expect(days).toBeLessThanOrEqual(s.daysBetween + (s.skipWeekends ? 2 : 0))
           if (s.skipWeekends)
             expect([0, 6]).not.toContain(new Date(Date.UTC(local.year, local.month - 1, local.day)).getUTCDay())
+        },
+      ),
+      { numRuns: 3000 },
+    )
+  })
+})
+
+describe('a subscriber moving to another time zone, for thousands of generated moves', () => {
+  it('gets the next lesson at the send hour of the new zone, never in the past, never on a skipped weekend', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2030, 11, 31) }),
+        fc.integer({ min: 1, max: 14 * 86_400_000 }),
+        fc.constantFrom(...ZONES),
+        fc.constantFrom(...ZONES),
+        fc.record({
+          daysBetween: fc.integer({ min: 1, max: 14 }),
+          sendHour: fc.integer({ min: 4, max: 22 }),
+          skipWeekends: fc.boolean(),
+        }),
+        (now, ahead, from, to, s) => {
+          const moved = movedToZone(now + ahead, from, to, s, now)
+          const local = localTime(moved, to)
+          expect(moved).toBeGreaterThan(now)
+          expect(local.hour).toBe(s.sendHour)
+          if (s.skipWeekends)
+            expect([0, 6]).not.toContain(new Date(Date.UTC(local.year, local.month - 1, local.day)).getUTCDay())
+          // Never more than a few days from the local day it was due on (a weekend, or a day already past).
+          const was = localTime(now + ahead, from)
+          const days =
+            (Date.UTC(local.year, local.month - 1, local.day) - Date.UTC(was.year, was.month - 1, was.day)) / 86_400_000
+          expect(days).toBeGreaterThanOrEqual(0)
+          expect(days).toBeLessThanOrEqual(4)
         },
       ),
       { numRuns: 3000 },
