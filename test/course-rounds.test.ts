@@ -169,3 +169,29 @@ describe('a subscriber due a lesson past the end of the course', () => {
     ])
   })
 })
+
+describe('the last lesson, when its closing email cannot be queued', () => {
+  it('is sent once, and the retry queues the closing email', async () => {
+    const id = await makeSubscriber({ email: 'last-one@example.com', lesson_position: 4 })
+    const job: LessonJob = {
+      course: COURSE,
+      pairs: [{ subscriberId: id, round: 1, lesson: 5 }],
+      dispatchedAt: Date.now(),
+    }
+    const down = () => Promise.reject(new Error('queue down'))
+    const mailQueueDown = { ...withResend, MAIL: { send: down, sendBatch: down } as unknown as Queue }
+    const first = createMessageBatch<LessonJob>('spine-exercises-lessons', [
+      { id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: job },
+    ])
+    await worker.queue(first, mailQueueDown)
+    expect((await getQueueResult(first, createExecutionContext())).retryMessages).toHaveLength(1)
+    expect((await subscriberByEmail('last-one@example.com'))?.status).toBe('completed')
+    expect((await consumeLessons(job, 2)).explicitAcks).toHaveLength(1)
+    expect((await acceptedFor('last-one@example.com')).map((e) => e.email.subject)).toEqual([
+      expect.stringMatching(/^Lesson 5 of 5/),
+    ])
+    expect((await mailsTo('last-one@example.com')).map((m) => m.subject)).toEqual([
+      expect.stringMatching(/^You have finished/),
+    ])
+  })
+})

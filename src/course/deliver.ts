@@ -131,6 +131,14 @@ export async function deliverLessons(deps: LessonDeps, job: LessonJob, now: numb
     const unfinished = await getBatch(deps.db, key)
     if (unfinished) sent += await sendRecordedBatch(deps, unfinished, now)
   }
+  // A retry after the closing emails could not be queued (the lessons were sent and recorded)
+  // queues them again; each goes out once, under its subscriber and batch's idempotency key.
+  const count = deps.lessonCount(job.course)
+  const finished = recorded.filter((d) => d.status === 'sent' && d.lesson >= count)
+  if (finished.length > 0)
+    await deps.complete(
+      finished.map((d) => ({ kind: 'completion', subscriberId: d.subscriber_id, batchKey: d.batch_key })),
+    )
   const taken = new Set(recorded.map(pairKey))
   const subs = await getSubscribers(
     deps.db,
@@ -139,7 +147,6 @@ export async function deliverLessons(deps: LessonDeps, job: LessonJob, now: numb
   const due = jobPairs.filter((p) => !taken.has(pairKey(p)) && stillOwed(subs.get(p.subscriberId), p, job.course))
   // A lesson past the course's end (the essay lost a part since, or an import said so) is never
   // rendered: the subscriber has had every lesson there is, so the course is done for them.
-  const count = deps.lessonCount(job.course)
   const beyond = due.filter((p) => p.lesson > count)
   if (beyond.length > 0) {
     console.error(`course ${job.course} has ${count} lesson(s); ${beyond.length} subscriber(s) completed past its end`)
