@@ -20,7 +20,7 @@ import {
   signup,
   subscriberByEmail,
 } from './helpers'
-import type { AcceptedEmail, Faults } from './support/resend-server'
+import { resendControl } from './support/resend-control'
 
 const build = inject('siteBuild')
 const consent = consentText(build)
@@ -92,13 +92,7 @@ const withResend: Env = {
   RESEND_BASE_URL: resendUrl,
   MAIL_REQUESTS_PER_SECOND: '1000',
 }
-const control = (path: string, body?: unknown) =>
-  fetch(`${resendUrl}/__control/${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) })
-const setFaults = (f: Faults) => control('faults', f)
-const acceptedFor = async (to: string) =>
-  ((await (await control('emails')).json()) as { emails: AcceptedEmail[] }).emails.filter((e) =>
-    e.email.to.includes(to),
-  )
+const { setFaults, acceptedFor } = resendControl(resendUrl)
 afterEach(async () => {
   await setFaults({})
 })

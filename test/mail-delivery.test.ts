@@ -11,7 +11,7 @@ import { consumeMail, retryDelay } from '../src/subscribers/mail-queue'
 import type { ConfirmationJob } from '../src/subscribers/signup'
 import { claimSignup } from '../src/subscribers/store'
 import { consentText, get, mailsTo, publish, signup, subscriberByEmail, subscriberCount } from './helpers'
-import type { AcceptedEmail, Faults } from './support/resend-server'
+import { resendControl } from './support/resend-control'
 
 const build = inject('siteBuild')
 const consent = consentText(build)
@@ -19,13 +19,7 @@ const resendUrl = inject('resendUrl')
 /** The Worker as deployed with a Resend key, pointed at the local Resend-speaking server. */
 const withResend: Env = { ...env, RESEND_API_KEY: 're_test_not_a_real_key', RESEND_BASE_URL: resendUrl }
 
-const control = (path: string, body?: unknown) =>
-  fetch(`${resendUrl}/__control/${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) })
-const setFaults = (f: Faults) => control('faults', f)
-const acceptedFor = async (to: string) =>
-  ((await (await control('emails')).json()) as { emails: AcceptedEmail[] }).emails.filter((e) =>
-    e.email.to.includes(to),
-  )
+const { setFaults, acceptedFor } = resendControl(resendUrl)
 
 beforeAll(async () => {
   await publish(build)

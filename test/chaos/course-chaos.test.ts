@@ -3,18 +3,17 @@ import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import worker from '../../src/index'
 import { lessonsDrained, makeActiveSubscribers, publish } from '../helpers'
-import type { AcceptedEmail, Stats } from '../support/resend-server'
+import { resendControl } from '../support/resend-control'
 
 const resendUrl = inject('resendUrl')
-const control = (path: string, body?: unknown) =>
-  fetch(`${resendUrl}/__control/${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) })
+const resend = resendControl(resendUrl)
 const DAY = 86_400_000
 const SUBSCRIBERS = 2000
 const LESSONS = 5
 
 beforeAll(async () => {
   await publish(inject('siteBuild'))
-  await control('reset')
+  await resend.reset()
 })
 
 async function cronAt(scheduledTime: number) {
@@ -23,14 +22,12 @@ async function cronAt(scheduledTime: number) {
   await waitOnExecutionContext(ctx)
 }
 
-const accepted = async () => ((await (await control('emails')).json()) as { emails: AcceptedEmail[] }).emails
-
 describe('the whole course against a Resend that fails a fifth of its calls', () => {
   it('delivers every lesson to every subscriber exactly once', async () => {
     const start = Date.now()
     const ids = await makeActiveSubscribers(SUBSCRIBERS, { prefix: 'chaos', dueAt: start })
     // 429s, 500s and answers lost after Resend accepted the emails (the case that tempts a double send).
-    await control('faults', {
+    await resend.setFaults({
       rate429: 0.07,
       rate500: 0.07,
       rateDrop: 0.06,
@@ -44,11 +41,14 @@ describe('the whole course against a Resend that fails a fifth of its calls', ()
     }
     // The closing emails go through the MAIL queue, retried the same way.
     for (let i = 0; i < 600; i++) {
-      if ((await accepted()).filter((e) => e.email.tags?.some((t) => t.value === 'completion')).length >= SUBSCRIBERS)
+      if (
+        (await resend.accepted()).filter((e) => e.email.tags?.some((t) => t.value === 'completion')).length >=
+        SUBSCRIBERS
+      )
         break
       await new Promise((r) => setTimeout(r, 50))
     }
-    await control('faults', {})
+    await resend.setFaults({})
 
     const rows = await env.DB.prepare(
       `SELECT lesson, count(*) AS n FROM deliveries WHERE status = 'sent' GROUP BY lesson`,
@@ -58,7 +58,7 @@ describe('the whole course against a Resend that fails a fifth of its calls', ()
     }>()
     expect(rows.results).toEqual([1, 2, 3, 4, 5].map((lesson) => ({ lesson, n: SUBSCRIBERS })))
 
-    const emails = await accepted()
+    const emails = await resend.accepted()
     const lessonsTo = new Map<string, string[]>()
     for (const e of emails.filter((x) => x.email.tags?.some((t) => t.value === 'lesson'))) {
       const to = e.email.to[0] ?? ''
@@ -78,7 +78,7 @@ describe('the whole course against a Resend that fails a fifth of its calls', ()
     expect(statuses.results).toEqual([{ status: 'completed', n: SUBSCRIBERS }])
 
     // The faults really happened: this is not a run where everything went through the first time.
-    const stats = (await (await control('stats')).json()) as Stats
+    const stats = await resend.stats()
     expect(stats.byStatus['429']).toBeGreaterThan(0)
     expect(stats.byStatus['500']).toBeGreaterThan(0)
     expect(stats.dropped).toBeGreaterThan(0)
