@@ -1,8 +1,8 @@
 import { createApp } from './app'
-import { dispatchDueLessons, type LessonJob } from './course/dispatch'
-import { consumeLessons, keepDeadLetters } from './course/queue'
+import { dispatchDueLessons } from './course/dispatch'
+import { relayOutbox } from './mail/relay'
+import { consumeQueue } from './queues'
 import { siteContent } from './site/content'
-import { consumeMail, type MailJob } from './subscribers/mail-queue'
 
 // One set of isolate caches, shared by requests and queue batches.
 const content = siteContent({ manifestTtlMs: 5_000, blobCacheBytes: 8 << 20 })
@@ -13,17 +13,17 @@ export default {
 
   // The cron's scheduledTime is "now": tests and `wrangler dev --test-scheduled` can travel in time.
   async scheduled(controller, env, ctx) {
+    const now = controller.scheduledTime
     ctx.waitUntil(
-      dispatchDueLessons(env.DB, env.LESSONS as Queue<LessonJob>, controller.scheduledTime).then((r) =>
-        console.log(`cron: queued ${r.subscribers} lesson(s) in ${r.messages} batch(es)`),
-      ),
+      Promise.all([
+        dispatchDueLessons(env.DB, env.LESSONS, now).then((r) =>
+          console.log(`cron: queued ${r.subscribers} lesson(s) in ${r.messages} batch(es)`),
+        ),
+        // The outbox's relay: jobs whose doorbell failed (the queue refused, the Worker stopped).
+        relayOutbox(env.DB, env.MAIL, now).then((n) => n > 0 && console.log(`cron: relayed ${n} outbox job(s)`)),
+      ]),
     )
   },
 
-  async queue(batch, env) {
-    if (batch.queue.endsWith('-dlq')) return keepDeadLetters(batch, env, Date.now())
-    if (batch.queue === 'spine-exercises-lessons')
-      return consumeLessons(batch as MessageBatch<LessonJob>, env, content, Date.now)
-    return consumeMail(batch as MessageBatch<MailJob>, env, content, Date.now())
-  },
+  queue: (batch, env) => consumeQueue(batch, env, content, Date.now),
 } satisfies ExportedHandler<Env>

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, inject, it } from 'vitest'
+import { sha256Hex } from '../src/lib/hash'
 import { blobCache, keys, manifestCache } from '../src/site/manifest'
-import { sha256Hex } from '../src/site/publish'
 import { publish } from './helpers'
 
 const text = (b: ArrayBuffer | undefined) => (b ? new TextDecoder().decode(b) : undefined)

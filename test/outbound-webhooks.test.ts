@@ -2,9 +2,9 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers'
 import { Webhook } from 'standardwebhooks'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import type { WebhookJob } from '../src/admin/outbound'
+import type { WebhookJob } from '../src/mail/webhook'
+import { consumeQueue } from '../src/queues'
 import { siteContent } from '../src/site/content'
-import { consumeMail } from '../src/subscribers/mail-queue'
 import { consentText, get, linkIn, mailsTo, publish, signup } from './helpers'
 
 const hookUrl = inject('hookUrl')
@@ -65,7 +65,7 @@ describe("a marketer's webhook endpoint", () => {
         { id: `m${attempts}`, timestamp: new Date(), attempts, body: job },
       ])
       const ctx = createExecutionContext()
-      await consumeMail(batch, env, siteContent({ manifestTtlMs: 0, blobCacheBytes: 1 << 20 }), Date.now())
+      await consumeQueue(batch, env, siteContent({ manifestTtlMs: 0, blobCacheBytes: 1 << 20 }), Date.now)
       return getQueueResult(batch, ctx)
     }
     expect((await run(1)).retryMessages).toHaveLength(1)

@@ -1,44 +1,17 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { Webhook } from 'standardwebhooks'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import worker from '../src/index'
 import { get, lessonsDrained, makeActiveSubscribers, publish, subscriberByEmail } from './helpers'
+import { deliver, providerEvent, withWebhookSecret } from './support/resend-webhook'
 
-const SECRET = `whsec_${btoa('a webhook secret for tests only')}`
-const withSecret: Env = { ...env, RESEND_WEBHOOK_SECRET: SECRET }
+const withSecret = withWebhookSecret
 
 beforeAll(async () => {
   await publish(inject('siteBuild'))
 })
 
-/** Posts an event the way Resend (through Svix) does: signed over the raw body. */
-function deliver(event: unknown, o: { id?: string; at?: Date; secret?: string; bindings?: Env } = {}) {
-  const id = o.id ?? `msg_${crypto.randomUUID()}`
-  const at = o.at ?? new Date()
-  const body = JSON.stringify(event)
-  const signature = new Webhook(o.secret ?? SECRET).sign(id, at, body)
-  return get(
-    '/api/webhooks/resend',
-    {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        'svix-id': id,
-        'svix-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'svix-signature': signature,
-      },
-      body,
-    },
-    o.bindings ?? withSecret,
-  )
-}
-
-const event = (type: string, to: string, extra: Record<string, unknown> = {}) => ({
-  type,
-  created_at: new Date().toISOString(),
-  data: { email_id: crypto.randomUUID(), to: [to], ...extra },
-})
+const event = providerEvent
 
 const eventCount = async () =>
   (await env.DB.prepare('SELECT count(*) AS n FROM email_events').first<{ n: number }>())?.n

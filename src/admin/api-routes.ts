@@ -4,10 +4,13 @@ import { bodyLimit } from 'hono/body-limit'
 import type { z } from 'zod'
 import { mailSetup } from '../mail/config'
 import type { SiteContent } from '../site/content'
+import { lifecycleOf } from '../subscribers/lifecycle'
+import { presentSubscriber } from '../subscribers/present'
 import { fieldErrors } from '../subscribers/schema'
+import { suppressionOf } from '../subscribers/suppression'
 import { adminAuth } from './auth'
+import { CSV_COLUMNS, csvLine } from './csv'
 import { importSubscribers } from './import'
-import { CSV_COLUMNS, csvLine, presentSubscriber } from './present'
 import { erasePerson, exportPerson } from './privacy'
 import { exportSchema, listSchema, personSchema, statsSchema, testSchema } from './schemas'
 import { courseStats } from './stats'
@@ -105,6 +108,12 @@ export function adminApiRoutes(content: SiteContent) {
 
   app.post('/api/admin/test-email', zValidator('json', testSchema, hook), async (c) => {
     const t = c.req.valid('json')
+    // An erased, bounced or complained address is never mailed again, a test included.
+    const suppressed = await suppressionOf(c.env.DB, t.to)
+    if (suppressed) {
+      const fields = { to: `is suppressed (${suppressed}) and is never mailed again` }
+      return c.json({ error: { status: 409, message: `to ${fields.to}`, fields } }, 409)
+    }
     const manifest = await content.manifest(c.env.CONTENT)
     const setup = mailSetup(c.env, manifest.settings)
     if (!setup.ok) return c.json({ error: { status: 503, message: setup.problem } }, 503)
@@ -131,7 +140,8 @@ export function adminApiRoutes(content: SiteContent) {
         Object.entries(manifest.courses).map(([id, course]) => [id, course.lessons.length]),
       )
       const report = await importSubscribers(
-        c.env.DB,
+        lifecycleOf(c.env),
+        c.env.MAIL,
         await c.req.text(),
         Date.now(),
         c.req.query('dry_run') === '1',
@@ -148,7 +158,7 @@ export function adminApiRoutes(content: SiteContent) {
   )
 
   app.delete('/api/admin/people/:email', person, async (c) => {
-    const erased = await erasePerson(c.env.DB, c.req.valid('param').email, Date.now())
+    const erased = await erasePerson(lifecycleOf(c.env), c.env.MAIL, c.req.valid('param').email, Date.now())
     return c.json({ erased, suppressed: true })
   })
 

@@ -1,9 +1,12 @@
 /** CSV import of subscribers with their consent evidence: every row checked, all taken in one go. */
 import Papa from 'papaparse'
 import { z } from 'zod'
+import { ring } from '../mail/relay'
+import type { LifecycleDeps } from '../subscribers/lifecycle'
+import * as lifecycle from '../subscribers/lifecycle'
 import { DEFAULT_COURSE, fieldErrors, isTimeZone } from '../subscribers/schema'
 import { normalizeEmail } from '../subscribers/store'
-import { suppressionHash } from './privacy'
+import { type SuppressionReason, suppressionHash, suppressionsOf } from '../subscribers/suppression'
 
 const STATUSES = ['pending', 'active', 'paused', 'completed', 'unsubscribed', 'bounced', 'complained'] as const
 const optional = (max: number) => z.string().max(max, `must be at most ${max} characters`).optional()
@@ -52,7 +55,9 @@ const ms = (iso: string | undefined) => (iso ? Date.parse(iso) : null)
  * a course that is not published or more lessons than the course has.
  */
 export async function importSubscribers(
-  db: D1Database,
+  deps: LifecycleDeps,
+  /** The queue the import's events are handed to. */
+  mail: Queue,
   csv: string,
   now: number,
   dryRun: boolean,
@@ -100,66 +105,60 @@ export async function importSubscribers(
   }
   const addresses = checked.map((g) => normalizeEmail(g.row.email))
   const hashes = await Promise.all(addresses.map((a) => suppressionHash(a)))
-  const [existing, suppressed] = await db.batch<{ k: string }>([
-    db
+  const [existing, suppressed] = await Promise.all([
+    deps.db
       .prepare(
         `SELECT email_normalized || ' ' || course AS k FROM subscribers WHERE email_normalized IN (SELECT value FROM json_each(?))`,
       )
-      .bind(JSON.stringify(addresses)),
-    db
-      .prepare('SELECT email_hash AS k FROM suppressions WHERE email_hash IN (SELECT value FROM json_each(?))')
-      .bind(JSON.stringify(hashes)),
+      .bind(JSON.stringify(addresses))
+      .all<{ k: string }>(),
+    suppressionsOf(deps.db, hashes),
   ])
-  const taken = new Set(existing?.results.map((r) => r.k))
-  const erased = new Set(suppressed?.results.map((r) => r.k))
+  const taken = new Set(existing.results.map((r) => r.k))
   const rows = checked.flatMap(({ line, row }, i) => {
+    const reason = suppressed.get(hashes[i] ?? '')
     const reasons = [
-      ...(erased.has(hashes[i] ?? '') ? ["was erased at the person's request, and is never stored again"] : []),
+      ...(reason ? [suppressedText[reason]] : []),
       ...(taken.has(`${addresses[i]} ${row.course}`) ? ['is already subscribed to this course'] : []),
     ]
     if (reasons.length > 0) report.refused.push({ line, email: row.email, reasons })
-    return reasons.length > 0 ? [] : [row]
+    return reasons.length > 0 ? [] : [{ row, hash: hashes[i] ?? '' }]
   })
   report.refused.sort((a, b) => a.line - b.line)
   report.taken = rows.length
   if (dryRun || rows.length === 0) return report
-  const insert = db.prepare(
-    `INSERT INTO subscribers (id, email, email_normalized, first_name, course, status, timezone, lesson_position, next_send_at,
-       source, referrer, landing_path, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
-       consent_at, consent_ip, consent_user_agent, consent_text, created_at, confirmed_at, unsubscribed_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  const result = await lifecycle.importSubscribers(
+    deps,
+    rows.map(({ row: r }) => ({
+      email: r.email,
+      firstName: r.first_name ?? null,
+      course: r.course,
+      status: r.status,
+      timezone: r.timezone,
+      lessonPosition: r.lessons_received,
+      // An active subscriber's next lesson is due now; the cron picks it up.
+      nextSendAt: r.status === 'active' ? now : null,
+      source: r.source ?? null,
+      referrer: r.referrer ?? null,
+      landingPath: r.landing_path ?? null,
+      utm: [r.utm_source, r.utm_medium, r.utm_campaign, r.utm_term, r.utm_content].map((v) => v ?? null),
+      consentAt: ms(r.consent_at) ?? now,
+      consentIp: r.consent_ip ?? null,
+      consentUserAgent: r.consent_user_agent ?? null,
+      consentText: r.consent_text,
+      createdAt: ms(r.created_at) ?? now,
+      confirmedAt: ms(r.confirmed_at),
+      unsubscribedAt: ms(r.unsubscribed_at),
+    })),
+    rows.map((r) => r.hash),
+    now,
   )
-  await db.batch(
-    rows.map((r) =>
-      insert.bind(
-        crypto.randomUUID(),
-        r.email,
-        normalizeEmail(r.email),
-        r.first_name ?? null,
-        r.course,
-        r.status,
-        r.timezone,
-        r.lessons_received,
-        // An active subscriber's next lesson is due now; the cron picks it up.
-        r.status === 'active' ? now : null,
-        r.source ?? null,
-        r.referrer ?? null,
-        r.landing_path ?? null,
-        r.utm_source ?? null,
-        r.utm_medium ?? null,
-        r.utm_campaign ?? null,
-        r.utm_term ?? null,
-        r.utm_content ?? null,
-        ms(r.consent_at),
-        r.consent_ip ?? null,
-        r.consent_user_agent ?? null,
-        r.consent_text,
-        ms(r.created_at) ?? now,
-        ms(r.confirmed_at),
-        ms(r.unsubscribed_at),
-        now,
-      ),
-    ),
-  )
+  await ring(deps.db, mail, result.outbox)
   return report
+}
+
+const suppressedText: Record<SuppressionReason, string> = {
+  erased: "was erased at the person's request, and is never stored again",
+  bounced: 'bounced for good, and is never mailed again',
+  complained: 'marked our email as spam, and is never mailed again',
 }

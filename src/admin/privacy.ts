@@ -1,9 +1,8 @@
 /** GDPR: everything held about one address, and its erasure. */
-import { sha256Hex } from '../site/publish'
+import { ring } from '../mail/relay'
+import { erase, type LifecycleDeps } from '../subscribers/lifecycle'
 import { normalizeEmail } from '../subscribers/store'
-
-/** The form in which an erased address is remembered: never mailed again, never readable. */
-export const suppressionHash = (email: string) => sha256Hex(normalizeEmail(email))
+import { suppressionHash } from '../subscribers/suppression'
 
 /** Every row about the address: subscriptions, their history, deliveries, provider events, emails. */
 export async function exportPerson(db: D1Database, email: string) {
@@ -37,33 +36,12 @@ export async function exportPerson(db: D1Database, email: string) {
 }
 
 /**
- * Erases the address from every table, in one transaction, and keeps only its hash in
- * `suppressions` so it is never mailed again. Returns how many subscriptions were erased.
+ * Erases the address from every table, in one transaction (see the lifecycle's `erase`), keeping
+ * only its hash in `suppressions` so it is never mailed or stored again, and tells the marketer's
+ * endpoint. Returns how many subscriptions were erased.
  */
-export async function erasePerson(db: D1Database, email: string, now: number): Promise<number> {
-  const address = normalizeEmail(email)
-  const ids = `(SELECT id FROM subscribers WHERE email_normalized = ?1)`
-  const results = await db.batch([
-    db.prepare(`DELETE FROM email_events WHERE to_address = ?1 OR subscriber_id IN ${ids}`).bind(address),
-    db.prepare(`DELETE FROM subscriber_events WHERE subscriber_id IN ${ids}`).bind(address),
-    db.prepare(`DELETE FROM deliveries WHERE subscriber_id IN ${ids}`).bind(address),
-    // Failed jobs kept for the marketer: an outbound webhook's copy of the person (address, name,
-    // attribution), and a mail job that names only them. A lessons batch names subscribers by id
-    // alone, which points nowhere once the row below is gone, and stays for the others in it.
-    db
-      .prepare(
-        `DELETE FROM dead_letters WHERE instr(lower(body), ?1) > 0
-           OR (queue = 'spine-exercises-mail-dlq' AND EXISTS (SELECT 1 FROM subscribers s
-                 WHERE s.email_normalized = ?1 AND instr(dead_letters.body, s.id) > 0))`,
-      )
-      .bind(address),
-    db.prepare('DELETE FROM outbox WHERE lower(to_address) = ?1').bind(address),
-    db.prepare('DELETE FROM subscribers WHERE email_normalized = ?1').bind(address),
-    db
-      .prepare(
-        "INSERT INTO suppressions (email_hash, reason, created_at) VALUES (?, 'erased', ?) ON CONFLICT DO NOTHING",
-      )
-      .bind(await suppressionHash(address), now),
-  ])
-  return results[5]?.meta.changes ?? 0
+export async function erasePerson(deps: LifecycleDeps, mail: Queue, email: string, now: number): Promise<number> {
+  const result = await erase(deps, email, await suppressionHash(email), now)
+  await ring(deps.db, mail, result.outbox)
+  return result.erased
 }

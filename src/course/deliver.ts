@@ -2,20 +2,19 @@ import { greeting, subscriberEmail } from '../mail/compose'
 import type { MailContext } from '../mail/config'
 import type { EmailTemplate } from '../mail/fill'
 import { MailerError, type OutgoingEmail } from '../mail/mailer'
+import * as lifecycle from '../subscribers/lifecycle'
 import { subscriberLinks } from '../subscribers/links'
 import { getSubscribers, type Subscriber } from '../subscribers/store'
 import type { LessonJob } from './dispatch'
 import { nextLessonAt } from './schedule'
 import {
-  completeBeyondEnd,
+  deliveredStatements,
   deliveriesFor,
   dropPairs,
   getBatch,
   type LessonBatch,
   type LessonPair,
   recordIntent,
-  recordSent,
-  withRound,
 } from './store'
 
 /** A job on the MAIL queue: the short closing email after a subscriber's last lesson. */
@@ -28,11 +27,12 @@ export interface CompletionJob {
 
 /** What delivering lessons needs from the outside world. */
 export interface LessonDeps extends MailContext {
+  lifecycle: lifecycle.LifecycleDeps
   /** Lesson n (from 1) of a course, compiled; undefined past the last. */
   lesson(course: string, n: number): Promise<EmailTemplate | undefined>
   lessonCount(course: string): number
-  /** Queues the closing email of subscribers who just received their last lesson. */
-  complete(jobs: CompletionJob[]): Promise<void>
+  /** Hands the jobs a transition left (closing emails, events) to their queue. */
+  ring(jobs: lifecycle.OutboxRow[]): Promise<unknown>
 }
 
 const pairKey = (p: { subscriberId?: string; subscriber_id?: string; round: number; lesson: number }) =>
@@ -109,12 +109,16 @@ async function sendRecordedBatch(deps: LessonDeps, b: LessonBatch, now: number, 
       nextSendAt: last ? null : nextLessonAt(b.dispatchedAt, s.timezone, schedule),
     }
   })
-  await recordSent(deps.db, b.batchKey, sent, now)
-  const finished = sent.filter((s) => s.nextSendAt === null)
-  if (finished.length > 0)
-    await deps.complete(
-      finished.map((f) => ({ kind: 'completion', subscriberId: f.subscriberId, batchKey: b.batchKey })),
-    )
+  // The deliveries, each subscriber moving on, and the completions (their history, closing email
+  // and event) commit together: a crash after the provider call leaves the batch to be retried.
+  const moved = await lifecycle.lessonsSent(
+    deps.lifecycle,
+    b.batchKey,
+    sent,
+    now,
+    deliveredStatements(deps.db, b.batchKey, sent, now),
+  )
+  await deps.ring(moved.outbox)
   return pairs.length
 }
 
@@ -125,20 +129,13 @@ async function sendRecordedBatch(deps: LessonDeps, b: LessonBatch, now: number, 
  */
 export async function deliverLessons(deps: LessonDeps, job: LessonJob, now: number): Promise<number> {
   let sent = 0
-  const jobPairs = withRound(job.pairs)
+  const jobPairs = job.pairs
   const recorded = await deliveriesFor(deps.db, jobPairs)
   for (const key of new Set(recorded.filter((d) => d.status === 'sending').map((d) => d.batch_key))) {
     const unfinished = await getBatch(deps.db, key)
     if (unfinished) sent += await sendRecordedBatch(deps, unfinished, now)
   }
-  // A retry after the closing emails could not be queued (the lessons were sent and recorded)
-  // queues them again; each goes out once, under its subscriber and batch's idempotency key.
   const count = deps.lessonCount(job.course)
-  const finished = recorded.filter((d) => d.status === 'sent' && d.lesson >= count)
-  if (finished.length > 0)
-    await deps.complete(
-      finished.map((d) => ({ kind: 'completion', subscriberId: d.subscriber_id, batchKey: d.batch_key })),
-    )
   const taken = new Set(recorded.map(pairKey))
   const subs = await getSubscribers(
     deps.db,
@@ -150,10 +147,7 @@ export async function deliverLessons(deps: LessonDeps, job: LessonJob, now: numb
   const beyond = due.filter((p) => p.lesson > count)
   if (beyond.length > 0) {
     console.error(`course ${job.course} has ${count} lesson(s); ${beyond.length} subscriber(s) completed past its end`)
-    await completeBeyondEnd(deps.db, beyond, now)
-    await deps.complete(
-      beyond.map((p) => ({ kind: 'completion', subscriberId: p.subscriberId, batchKey: `end-${p.round}` })),
-    )
+    await deps.ring((await lifecycle.completeBeyondEnd(deps.lifecycle, beyond, now)).outbox)
   }
   const owed = due.filter((p) => p.lesson <= count)
   if (owed.length === 0) return sent

@@ -1,9 +1,10 @@
-import { claimDue, type LessonPair, type StoredPair } from './store'
+import { claimDue, type LessonPair } from './store'
 
 /** One LESSONS queue message: up to 100 lessons of one course, as the cron dispatched them. */
 export interface LessonJob {
+  kind: 'lessons'
   course: string
-  pairs: StoredPair[]
+  pairs: LessonPair[]
   /** The cron's scheduledTime: the "now" the schedule is computed from (tests travel in time). */
   dispatchedAt: number
 }
@@ -41,7 +42,7 @@ export async function dispatchDueLessons(
     const jobs: LessonJob[] = []
     for (const [course, pairs] of byCourse)
       for (let i = 0; i < pairs.length; i += BATCH_SIZE)
-        jobs.push({ course, pairs: pairs.slice(i, i + BATCH_SIZE), dispatchedAt: now })
+        jobs.push({ kind: 'lessons', course, pairs: pairs.slice(i, i + BATCH_SIZE), dispatchedAt: now })
     for (let i = 0; i < jobs.length; i += QUEUE_BATCH)
       await queue.sendBatch(jobs.slice(i, i + QUEUE_BATCH).map((body) => ({ body })))
     messages += jobs.length

@@ -8,12 +8,6 @@ export interface LessonPair {
   lesson: number
 }
 
-/** A pair as a queue message or a stored batch holds it: those written before rounds have none. */
-export type StoredPair = Omit<LessonPair, 'round'> & { round?: number }
-
-/** Pairs from before rounds existed belong to the first round. */
-export const withRound = (pairs: StoredPair[]): LessonPair[] => pairs.map((p) => ({ ...p, round: p.round ?? 1 }))
-
 /** A subscriber whose next lesson is due, as the dispatcher claimed it. */
 export interface DueSubscriber {
   id: string
@@ -108,7 +102,7 @@ export async function getBatch(db: D1Database, batchKey: string): Promise<Lesson
     ? {
         batchKey: row.batch_key,
         course: row.course,
-        pairs: withRound(JSON.parse(row.pairs) as StoredPair[]),
+        pairs: JSON.parse(row.pairs) as LessonPair[],
         dispatchedAt: row.dispatched_at,
       }
     : undefined
@@ -122,37 +116,15 @@ export interface SentLesson extends LessonPair {
 }
 
 /**
- * Marks a batch sent and moves each subscriber on, in one transaction: lesson n recorded, position
- * n, next lesson due (or completed after the last), lease released. A subscriber who paused or
- * left in the meantime keeps that state.
+ * The statements that mark a batch's deliveries sent; the lifecycle runs them in the same
+ * transaction as the subscribers moving on (`lessonsSent`).
  */
-export async function recordSent(db: D1Database, batchKey: string, sent: SentLesson[], now: number): Promise<void> {
+export function deliveredStatements(db: D1Database, batchKey: string, sent: SentLesson[], now: number) {
   const delivered = db.prepare(
     `UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?
      WHERE subscriber_id = ? AND round = ? AND lesson = ? AND batch_key = ?`,
   )
-  // Only the round the lesson belongs to moves on: a restart since then started a new one.
-  const advance = db.prepare(
-    `UPDATE subscribers SET lesson_position = ?2, lease_until = NULL, updated_at = ?4,
-       next_send_at = CASE WHEN status = 'active' THEN ?3 ELSE next_send_at END,
-       status = CASE WHEN ?3 IS NULL AND status IN ('active', 'paused') THEN 'completed' ELSE status END
-     WHERE id = ?1 AND course_round = ?5 AND lesson_position = ?2 - 1`,
-  )
-  await db.batch(
-    sent.flatMap((s) => [
-      delivered.bind(s.messageId, now, s.subscriberId, s.round, s.lesson, batchKey),
-      advance.bind(s.subscriberId, s.lesson, s.nextSendAt, now, s.round),
-    ]),
-  )
-}
-
-/** Completes subscribers whose next lesson lies past the end of their course. */
-export async function completeBeyondEnd(db: D1Database, pairs: LessonPair[], now: number): Promise<void> {
-  const complete = db.prepare(
-    `UPDATE subscribers SET status = 'completed', next_send_at = NULL, lease_until = NULL, updated_at = ?4
-     WHERE id = ?1 AND course_round = ?2 AND lesson_position = ?3 - 1 AND status = 'active'`,
-  )
-  await db.batch(pairs.map((p) => complete.bind(p.subscriberId, p.round, p.lesson, now)))
+  return sent.map((s) => delivered.bind(s.messageId, now, s.subscriberId, s.round, s.lesson, batchKey))
 }
 
 /**

@@ -9,12 +9,14 @@ export type TokenPurpose = 'confirm' | 'unsubscribe' | 'preferences'
 /** Why a token was refused; `malformed` is a 400, the rest are 403s. */
 export type TokenProblem = 'malformed' | 'forged' | 'expired' | 'wrong-purpose'
 
-/** The outcome of checking a token. */
-export type TokenCheck = { ok: true; subscriberId: string } | { ok: false; problem: TokenProblem }
+/** The outcome of checking a token: whom it names, and the round of the course it was issued in. */
+export type TokenCheck = { ok: true; subscriberId: string; round?: number } | { ok: false; problem: TokenProblem }
 
 interface Payload {
   p: TokenPurpose
   s: string
+  /** The round it was issued for (a confirmation acts only on the signup it confirms). */
+  r?: number
   /** Expiry, epoch seconds; absent for links that must work for ever (unsubscribe). */
   e?: number
 }
@@ -64,9 +66,10 @@ export async function signToken(
   secret: string,
   purpose: TokenPurpose,
   subscriberId: string,
-  options: { now: number; ttlSeconds?: number },
+  options: { now: number; ttlSeconds?: number; round?: number },
 ): Promise<string> {
   const payload: Payload = { p: purpose, s: subscriberId }
+  if (options.round !== undefined) payload.r = options.round
   if (options.ttlSeconds !== undefined) payload.e = Math.floor(options.now / 1000) + options.ttlSeconds
   const body = toBase64Url(encoder.encode(JSON.stringify(payload)))
   const sig = await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(body))
@@ -95,5 +98,9 @@ export async function verifyToken(
   }
   if (payload.p !== purpose) return { ok: false, problem: 'wrong-purpose' }
   if (payload.e !== undefined && payload.e * 1000 <= now) return { ok: false, problem: 'expired' }
-  return { ok: true, subscriberId: payload.s }
+  if (typeof payload.s !== 'string' || (payload.r !== undefined && !Number.isSafeInteger(payload.r)))
+    return { ok: false, problem: 'malformed' }
+  return payload.r === undefined
+    ? { ok: true, subscriberId: payload.s }
+    : { ok: true, subscriberId: payload.s, round: payload.r }
 }

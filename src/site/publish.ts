@@ -1,3 +1,4 @@
+import { sha256Hex } from '../lib/hash'
 import type { EmailTemplate } from '../mail/fill'
 import { keys, type Manifest, type ManifestEmail, type ManifestEntry, type PublishedSettings } from './manifest'
 
@@ -39,12 +40,6 @@ export interface PublishReport {
   skipped: string[]
   /** False when the new manifest equals the current one, so nothing was switched. */
   switched: boolean
-}
-
-/** SHA-256 of a string, lower-case hex (Web Crypto: the same in Node and in workerd). */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
 }
 
 /** Adapts a Workers KV binding to the store publishing writes to. */

@@ -2,11 +2,14 @@ import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
 import type { Child } from 'hono/jsx'
-import { emitEvent } from '../admin/outbound'
 import { type CourseSchedule, movedToZone } from '../course/schedule'
+import { afterAnswer } from '../lib/after-answer'
 import { renderPage } from '../lib/page'
 import { type TokenPurpose, verifyToken } from '../lib/tokens'
+import { ring } from '../mail/relay'
 import { type SiteContent, unavailable } from '../site/content'
+import * as lifecycle from './lifecycle'
+import { lifecycleOf } from './lifecycle'
 import { subscriberLinks } from './links'
 import {
   Confirmed,
@@ -20,7 +23,7 @@ import {
 import { fieldErrors, preferencesSchema } from './schema'
 import * as store from './store'
 
-type LinkEnv = { Bindings: Env; Variables: { subscriberId: string } }
+type LinkEnv = { Bindings: Env; Variables: { subscriberId: string; round: number | undefined } }
 type Ctx = Context<LinkEnv>
 
 const ENDED: store.SubscriberStatus[] = ['unsubscribed', 'bounced', 'complained']
@@ -66,46 +69,50 @@ export function linkRoutes(content: SiteContent) {
           check.problem === 'malformed' ? 400 : 403,
         )
       c.set('subscriberId', check.subscriberId)
+      c.set('round', check.round)
       await next()
     })
 
   const small = bodyLimit({ maxSize: 4096, onError: (c) => c.text('The body is too large.\n', 413) })
 
-  app.get('/confirm/:token', signed('confirm'), async (c) => {
-    const s = await store.getSubscriber(c.env.DB, c.get('subscriberId'))
+  /** The page of a confirm link: a link from an earlier signup (another round) is refused. */
+  const confirmPage = async (c: Ctx, s: store.Subscriber | undefined, prompt: boolean) => {
     if (!s || ENDED.includes(s.status)) return page(c, 'Subscription ended', <Ended />, s ? 200 : 404)
-    const title = (await content.manifest(c.env.CONTENT)).settings.courses[s.course]?.title ?? 'the course'
-    return page(c, 'Confirm your subscription', <ConfirmPrompt courseTitle={title} />)
-  })
+    if (s.course_round !== c.get('round'))
+      return page(c, 'This link does not work', <LinkProblem problem="stale" />, 409)
+    const title = await courseTitle(c, s.course)
+    if (prompt && s.status === 'pending')
+      return page(c, 'Confirm your subscription', <ConfirmPrompt courseTitle={title} />)
+    const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', s.id, Date.now(), ['preferences'])
+    return page(c, 'You are in', <Confirmed courseTitle={title} preferencesUrl={links.preferences} />)
+  }
+
+  app.get('/confirm/:token', signed('confirm'), async (c) =>
+    confirmPage(c, await store.getSubscriber(c.env.DB, c.get('subscriberId')), true),
+  )
 
   app.post('/confirm/:token', small, signed('confirm'), async (c) => {
     const id = c.get('subscriberId')
+    const round = c.get('round')
     const now = Date.now()
-    const confirmed = await store.confirmSubscriber(c.env.DB, id, now)
-    if (confirmed) {
-      await store.recordEvent(c.env.DB, id, 'confirmed', now)
-      await emitEvent(c.env, 'subscriber.confirmed', confirmed, now)
-    }
-    const s = confirmed ?? (await store.getSubscriber(c.env.DB, id))
-    if (!s || ENDED.includes(s.status)) return page(c, 'Subscription ended', <Ended />, s ? 200 : 404)
-    const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', id, now, ['preferences'])
-    const title = await courseTitle(c, s.course)
-    return page(c, 'You are in', <Confirmed courseTitle={title} preferencesUrl={links.preferences} />)
+    const result = round === undefined ? undefined : await lifecycle.confirm(lifecycleOf(c.env), id, round, now)
+    if (result) await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, result.outbox))
+    return confirmPage(c, result?.changed[0] ?? (await store.getSubscriber(c.env.DB, id)), false)
   })
 
   app.get('/unsubscribe/:token', signed('unsubscribe'), (c) => page(c, 'Unsubscribe', <UnsubscribePrompt />))
 
   // One handler for the page's button and for RFC 8058 one-click (body List-Unsubscribe=One-Click).
   app.post('/unsubscribe/:token', small, signed('unsubscribe'), async (c) => {
-    const id = c.get('subscriberId')
-    const now = Date.now()
-    const left = await store.unsubscribeSubscriber(c.env.DB, id, now)
-    if (left) {
-      await emitEvent(c.env, 'subscriber.unsubscribed', left, now)
-      const body: Record<string, unknown> = await c.req.parseBody().catch(() => ({}))
-      const oneClick = body['List-Unsubscribe'] === 'One-Click'
-      await store.recordEvent(c.env.DB, id, 'unsubscribed', now, { one_click: oneClick })
-    }
+    const body: Record<string, unknown> = await c.req.parseBody().catch(() => ({}))
+    // An unsubscribe link works whatever round it came from: stopping mail must never fail.
+    const left = await lifecycle.unsubscribe(
+      lifecycleOf(c.env),
+      c.get('subscriberId'),
+      Date.now(),
+      body['List-Unsubscribe'] === 'One-Click',
+    )
+    await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, left.outbox))
     return page(c, 'You are unsubscribed', <Unsubscribed />)
   })
 
@@ -121,13 +128,13 @@ export function linkRoutes(content: SiteContent) {
     const current = await store.getSubscriber(c.env.DB, id)
     if (!current) return page(c, 'Subscription ended', <Ended />, 404)
     const schedule = (await content.manifest(c.env.CONTENT)).settings.courses[current.course]?.schedule
-    const changed = await applyPreference(c.env.DB, current, action, now, name, timezone, schedule)
-    if (!changed)
+    const result = await applyPreference(lifecycleOf(c.env), current, action, now, name, timezone, schedule)
+    if (result.changed.length === 0)
       return preferences(c, id, {
         errors: { form: `You cannot ${action} the course from its current state.` },
         status: 409,
       })
-    await store.recordEvent(c.env.DB, id, `preferences_${action}`, now)
+    await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, result.outbox))
     return preferences(c, id, { saved: savedText[action] })
   })
 
@@ -168,7 +175,7 @@ const savedText = {
 } as const
 
 function applyPreference(
-  db: D1Database,
+  deps: lifecycle.LifecycleDeps,
   s: store.Subscriber,
   action: 'save' | 'pause' | 'resume' | 'restart',
   now: number,
@@ -184,13 +191,13 @@ function applyPreference(
         zone !== s.timezone && schedule && s.next_send_at !== null && s.next_send_at > now
           ? movedToZone(s.next_send_at, s.timezone, zone, schedule, now)
           : null
-      return store.updateProfile(db, s.id, now, name ?? null, zone, moved)
+      return lifecycle.updateProfile(deps, s.id, now, { firstName: name ?? null, timezone: zone, nextSendAt: moved })
     }
     case 'pause':
-      return store.pauseSubscriber(db, s.id, now)
+      return lifecycle.pause(deps, s.id, now)
     case 'resume':
-      return store.resumeSubscriber(db, s.id, now)
+      return lifecycle.resume(deps, s.id, now)
     case 'restart':
-      return store.restartCourse(db, s.id, now)
+      return lifecycle.restart(deps, s.id, now)
   }
 }

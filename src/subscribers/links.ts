@@ -14,12 +14,17 @@ export async function subscriberLinks<P extends TokenPurpose>(
   subscriberId: string,
   now: number,
   purposes: readonly P[],
+  /** The round of the course the email belongs to; a confirm link needs it. */
+  round?: number,
 ): Promise<Record<P, string>> {
   const base = origin.replace(/\/+$/, '')
   const links = await Promise.all(
     purposes.map(async (purpose) => {
       const ttlSeconds = purpose === 'confirm' ? CONFIRM_TTL_SECONDS : undefined
-      return [purpose, `${base}/${purpose}/${await signToken(signingKey, purpose, subscriberId, { now, ttlSeconds })}`]
+      return [
+        purpose,
+        `${base}/${purpose}/${await signToken(signingKey, purpose, subscriberId, { now, ttlSeconds, round })}`,
+      ]
     }),
   )
   return Object.fromEntries(links) as Record<P, string>

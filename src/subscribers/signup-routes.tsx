@@ -1,15 +1,16 @@
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
-import { emitEvent } from '../admin/outbound'
+import { afterAnswer } from '../lib/after-answer'
 import { renderPage } from '../lib/page'
 import { mailProblem } from '../mail/config'
 import type { SiteContent } from '../site/content'
 import type { PublishedSettings } from '../site/manifest'
+import { lifecycleOf } from './lifecycle'
 import { CheckInbox, Notice, SignupAgain } from './render/pages'
 import type { UTM_FIELDS } from './render/signup-form'
 import { DEFAULT_COURSE, fieldErrors, type SignupFields, signupSchema } from './schema'
-import { type ConfirmationJob, signUp } from './signup'
+import { signUp } from './signup'
 import type { SignupRecord } from './store'
 import { verifyTurnstile } from './turnstile'
 
@@ -194,23 +195,10 @@ export function signupRoutes(content: SiteContent) {
       console.error(`signup refused: ${problem}`)
       return refuse(c, content, 503, { form: 'signups are closed for maintenance; please try again later' })
     }
-    try {
-      // An erased address is never stored or mailed again (claimSignup checks), and the answer does not say so.
-      {
-        const now = Date.now()
-        const result = await signUp(
-          c.env.DB,
-          c.env.MAIL as Queue<ConfirmationJob>,
-          toRecord(c, f, courseId, settings),
-          now,
-        )
-        if (result.queued && result.isNew) await emitEvent(c.env, 'subscriber.created', result.subscriber, now)
-      }
-    } catch (err) {
-      // The queue refused the confirmation: the claim was given back, so trying again is safe.
-      console.error('signup: could not queue the confirmation', err)
-      return refuse(c, content, 503, { form: 'we could not take your signup just now; please try again in a minute' })
-    }
+    // A suppressed address is never stored or mailed again (the lifecycle checks), and the answer
+    // does not say so. The confirmation and the event are committed with the signup; the doorbell
+    // that hands them to the queue runs after the answer.
+    await signUp(lifecycleOf(c.env), c.env.MAIL, toRecord(c, f, courseId, settings), Date.now(), afterAnswer(c))
     if (wantsJson(c))
       return c.json({ status: 'accepted', message: 'Check your inbox to confirm your subscription.' }, 202)
     return c.redirect(f.embed ? '/embed/thanks' : '/subscribe/check-your-inbox', 303)

@@ -1,17 +1,12 @@
-import { suppressionHash } from '../admin/privacy'
 import { greeting, subscriberEmail } from '../mail/compose'
 import type { MailContext } from '../mail/config'
 import type { EmailTemplate } from '../mail/fill'
 import type { SendOutcome } from '../mail/mailer'
+import { ring } from '../mail/relay'
+import * as lifecycle from './lifecycle'
 import { subscriberLinks } from './links'
-import {
-  claimSignup,
-  getSubscribers,
-  recordEvents,
-  releaseConfirmationClaim,
-  type SignupRecord,
-  type Subscriber,
-} from './store'
+import { getSubscribers, recordEvents, type SignupRecord } from './store'
+import { suppressionHash } from './suppression'
 
 /** A pending address gets at most one confirmation email in this time. */
 export const CONFIRMATION_INTERVAL_MS = 10 * 60_000
@@ -20,31 +15,35 @@ export const CONFIRMATION_INTERVAL_MS = 10 * 60_000
 export interface ConfirmationJob {
   kind: 'confirmation'
   subscriberId: string
+  /** The round the signup opened: its confirm link confirms only that round. */
+  round: number
   /** The claim's time; a later claim of the same subscriber makes this job stale. */
   claimedAt: number
 }
 
 /**
- * Takes one signup: records it and, for a new, re-joining or long-pending address, queues one
- * confirmation email. The caller answers the same way whatever happened, and never waits for
- * the mail provider.
+ * Takes one signup: records it and, for a new, re-joining or long-pending address, one
+ * confirmation email and one event, committed with it. The doorbell then hands them to the queue;
+ * if the queue refuses, the cron's relay does later, so a signup never fails for the queue's sake
+ * and never waits for the mail provider. The caller answers the same way whatever happened.
  */
 export async function signUp(
-  db: D1Database,
-  mail: Queue<ConfirmationJob>,
+  deps: lifecycle.LifecycleDeps,
+  mail: Queue,
   record: SignupRecord,
   now: number,
-): Promise<{ queued: false } | { queued: true; subscriber: Subscriber; isNew: boolean }> {
-  const claim = await claimSignup(db, record, now, now - CONFIRMATION_INTERVAL_MS, await suppressionHash(record.email))
-  if (!claim) return { queued: false }
-  try {
-    await mail.send({ kind: 'confirmation', subscriberId: claim.subscriber.id, claimedAt: now })
-  } catch (err) {
-    // Without this the address would wait 10 minutes for a retry although nothing was queued.
-    await releaseConfirmationClaim(db, claim.subscriber.id, now)
-    throw err
-  }
-  return { queued: true, subscriber: claim.subscriber, isNew: claim.isNew }
+  /** Runs the doorbell after the answer where the runtime allows (waitUntil), else awaits it. */
+  later: (work: Promise<unknown>) => Promise<void> = (work) => work.then(() => undefined),
+): Promise<{ changed: boolean; isNew: boolean }> {
+  const result = await lifecycle.signUp(
+    deps,
+    record,
+    now,
+    now - CONFIRMATION_INTERVAL_MS,
+    await suppressionHash(record.email),
+  )
+  if (result.outbox.length > 0) await later(ring(deps.db, mail, result.outbox))
+  return { changed: result.changed.length > 0, isNew: result.isNew }
 }
 
 /** What sending a confirmation needs from the outside world. */
@@ -73,7 +72,14 @@ export async function sendConfirmations(
   })
   const items = await Promise.all(
     live.map(async ({ job, s }) => {
-      const links = await subscriberLinks(deps.signingKey, deps.origin, s.id, now, ['confirm', 'unsubscribe'])
+      const links = await subscriberLinks(
+        deps.signingKey,
+        deps.origin,
+        s.id,
+        now,
+        ['confirm', 'unsubscribe'],
+        job.round,
+      )
       const email = subscriberEmail(
         deps.confirmation,
         {

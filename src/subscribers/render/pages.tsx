@@ -69,7 +69,12 @@ export const CheckInbox = () => (
   </Notice>
 )
 
-const problemText: Record<TokenProblem, string> = {
+/** Why a link was refused: its token, or (`stale`) a confirmation from an earlier signup. */
+export type LinkTrouble = TokenProblem | 'stale'
+
+const problemText: Record<LinkTrouble, string> = {
+  stale:
+    'This confirmation link is from an earlier signup, so it no longer confirms anything. Use the link in the newest email we sent you, or sign up again.',
   malformed: 'This link is incomplete. Copy the whole address from the email, or use the button in it.',
   forged: 'This link is not one we made. Use the link in your email exactly as it is.',
   expired: 'This link has expired. Sign up again and we will send you a fresh one.',
@@ -77,7 +82,7 @@ const problemText: Record<TokenProblem, string> = {
 }
 
 /** A refused link: what is wrong and what to do, never what was checked. */
-export const LinkProblem = ({ problem }: { problem: TokenProblem }) => (
+export const LinkProblem = ({ problem }: { problem: LinkTrouble }) => (
   <Notice title="This link does not work">
     <p>{problemText[problem]}</p>
     <p>

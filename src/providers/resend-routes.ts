@@ -2,7 +2,9 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { Webhook } from 'standardwebhooks'
 import { z } from 'zod'
-import { EMAIL_EVENT_TYPES, type EmailEvent, recordEmailEvent } from './email-events'
+import { ring } from '../mail/relay'
+import { lifecycleOf } from '../subscribers/lifecycle'
+import { EMAIL_EVENT_TYPES, type EmailEvent, recipients, recordEmailEvent } from './resend-events'
 
 const eventSchema = z.object({
   type: z.string(),
@@ -49,7 +51,13 @@ export function webhookRoutes() {
       if (!parsed.success) return c.json<Answer>({ error: { status: 400, message: 'body is not a Resend event' } }, 400)
       if (!(EMAIL_EVENT_TYPES as readonly string[]).includes(parsed.data.type))
         return c.json<Answer>({ status: 'ignored' })
-      const recorded = await recordEmailEvent(c.env.DB, id, parsed.data as EmailEvent, Date.now())
+      if (!recipients(parsed.data as EmailEvent))
+        return c.json<Answer>(
+          { error: { status: 400, message: 'data.to must be an address or a list of addresses' } },
+          400,
+        )
+      const { recorded, outbox } = await recordEmailEvent(lifecycleOf(c.env), id, parsed.data as EmailEvent, Date.now())
+      await ring(c.env.DB, c.env.MAIL, outbox)
       return c.json<Answer>({ status: recorded ? 'recorded' : 'duplicate' })
     },
   )

@@ -1,30 +1,5 @@
+import { presentSubscriber } from '../subscribers/present'
 import type { Subscriber } from '../subscribers/store'
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
-
-/** A subscriber as the admin API shows it: dates in ISO 8601, consent evidence together. */
-export const presentSubscriber = (s: Subscriber) => ({
-  id: s.id,
-  email: s.email,
-  first_name: s.first_name,
-  status: s.status,
-  course: s.course,
-  timezone: s.timezone,
-  lessons_received: s.lesson_position,
-  next_lesson_at: iso(s.next_send_at),
-  source: s.source,
-  referrer: s.referrer,
-  landing_path: s.landing_path,
-  utm_source: s.utm_source,
-  utm_medium: s.utm_medium,
-  utm_campaign: s.utm_campaign,
-  utm_term: s.utm_term,
-  utm_content: s.utm_content,
-  consent: { at: iso(s.consent_at), ip: s.consent_ip, user_agent: s.consent_user_agent, text: s.consent_text },
-  created_at: iso(s.created_at),
-  confirmed_at: iso(s.confirmed_at),
-  unsubscribed_at: iso(s.unsubscribed_at),
-})
 
 /** The CSV export's columns, in order. */
 export const CSV_COLUMNS = [

@@ -1,43 +1,15 @@
 /** Outbound webhooks: signed POSTs to the marketer's URL when a subscriber's life changes. */
 import { Webhook } from 'standardwebhooks'
-import type { Subscriber } from '../subscribers/store'
-import { presentSubscriber } from './present'
 
-/** The events a marketer's endpoint hears about. */
-export type SubscriberEventType =
-  | 'subscriber.created'
-  | 'subscriber.confirmed'
-  | 'subscriber.unsubscribed'
-  | 'subscriber.completed'
-
-/** A job on the MAIL queue: deliver one event to WEBHOOK_URL. */
+/** A job on the MAIL queue: deliver one event to WEBHOOK_URL (written by the lifecycle into the outbox). */
 export interface WebhookJob {
   kind: 'webhook'
   /** Stable across retries: the receiver can deduplicate with it (webhook-id). */
   id: string
-  type: SubscriberEventType
+  /** subscriber.created, .confirmed, …: see the lifecycle's SubscriberEventType. */
+  type: string
   at: number
   data: Record<string, unknown>
-}
-
-/** The event's payload: the subscriber as the admin API shows them, without the consent evidence (IP, user agent). */
-export const eventData = (s: Subscriber) => {
-  const { consent: _, ...data } = presentSubscriber(s)
-  return data
-}
-
-/**
- * Queues an event for the marketer's endpoint, if one is configured. Never throws: a webhook must
- * not cost a reader their signup or their unsubscribe.
- */
-export async function emitEvent(env: Env, type: SubscriberEventType, s: Subscriber, at: number): Promise<void> {
-  if (!env.WEBHOOK_URL || !env.WEBHOOK_SECRET) return
-  const job: WebhookJob = { kind: 'webhook', id: `evt_${crypto.randomUUID()}`, type, at, data: eventData(s) }
-  try {
-    await env.MAIL.send(job)
-  } catch (err) {
-    console.error(`webhook ${type} for ${s.id} could not be queued`, err)
-  }
 }
 
 /**

@@ -1,0 +1,204 @@
+/**
+ * The queue switchboard: every queue batch arrives here, each message is routed by its job's
+ * `kind` to one handler, and one policy settles what came of it: done (ack), worth another try
+ * (retry with backoff, honouring the provider's Retry-After), or never going to work (kept in
+ * D1's dead_letters, where the marketer sees it). Messages that exhaust their retries reach the
+ * dead-letter queues, whose batches land in the same table.
+ */
+import { type CompletionDeps, sendCompletions } from './course/completion'
+import type { CompletionJob } from './course/deliver'
+import { deliverLessons, type LessonDeps } from './course/deliver'
+import type { LessonJob } from './course/dispatch'
+import { type MailContext, mailSetup } from './mail/config'
+import { MailerError, type SendOutcome } from './mail/mailer'
+import { ring } from './mail/relay'
+import { retryDelay } from './mail/retry'
+import { deliverWebhook, type WebhookJob } from './mail/webhook'
+import type { SiteContent } from './site/content'
+import { lifecycleOf } from './subscribers/lifecycle'
+import { eventData } from './subscribers/present'
+import { type ConfirmationJob, sendConfirmations } from './subscribers/signup'
+
+/** Every job a queue carries. */
+export type Job = ConfirmationJob | CompletionJob | WebhookJob | LessonJob
+type Kind = Job['kind']
+
+/** The queues, as wrangler.toml names them: which one carries which kinds. */
+export const QUEUES = {
+  mail: { name: 'spine-exercises-mail', kinds: ['confirmation', 'completion', 'webhook'] },
+  lessons: { name: 'spine-exercises-lessons', kinds: ['lessons'] },
+} as const satisfies Record<string, { name: string; kinds: readonly Kind[] }>
+
+/** What came of one job. */
+export type Outcome =
+  | { ok: true }
+  | { ok: false; retryable: boolean; reason: string; error?: unknown; delaySeconds?: number }
+
+const done: Outcome = { ok: true }
+const fromSend = (o: SendOutcome | { ok: 'stale' } | undefined): Outcome =>
+  !o || o.ok ? done : { ok: false, retryable: o.error.retryable, reason: o.error.message, error: o.error }
+
+/** Everything a handler may use. */
+interface Switchboard {
+  env: Env
+  content: SiteContent
+  now: () => number
+}
+
+type Handler<J extends Job> = (jobs: J[], sb: Switchboard) => Promise<Outcome[]>
+
+/** The mail side of the Worker, or why it cannot send now (a retry in a minute). */
+async function mailContext(sb: Switchboard): Promise<MailContext | Outcome> {
+  try {
+    const manifest = await sb.content.manifest(sb.env.CONTENT)
+    const setup = mailSetup(sb.env, manifest.settings)
+    if (!setup.ok) return { ok: false, retryable: true, reason: setup.problem, delaySeconds: 60 }
+    const { mailer, signingKey, origin, from } = setup
+    return { db: sb.env.DB, mailer, signingKey, origin, from, settings: manifest.settings }
+  } catch (err) {
+    return {
+      ok: false,
+      retryable: true,
+      reason: 'the published content could not be read',
+      error: err,
+      delaySeconds: 60,
+    }
+  }
+}
+const isOutcome = (x: MailContext | Outcome): x is Outcome => 'ok' in x
+
+const confirmations: Handler<ConfirmationJob> = async (jobs, sb) => {
+  const ctx = await mailContext(sb)
+  if (isOutcome(ctx)) return jobs.map(() => ctx)
+  const manifest = await sb.content.manifest(sb.env.CONTENT)
+  const confirmation = await sb.content.email(sb.env.CONTENT, manifest, 'confirmation')
+  return (await sendConfirmations({ ...ctx, confirmation }, jobs, sb.now())).map(fromSend)
+}
+
+const completions: Handler<CompletionJob> = async (jobs, sb) => {
+  const ctx = await mailContext(sb)
+  if (isOutcome(ctx)) return jobs.map(() => ctx)
+  const manifest = await sb.content.manifest(sb.env.CONTENT)
+  const deps: CompletionDeps = {
+    ...ctx,
+    template: await sb.content.email(sb.env.CONTENT, manifest, 'course-complete'),
+    essayPath: (course) => manifest.courses[course]?.lessons[0]?.webPath ?? '/',
+  }
+  return (await sendCompletions(deps, jobs, sb.now())).map(fromSend)
+}
+
+const webhooks: Handler<WebhookJob> = async (jobs, { env, now }) => {
+  // No endpoint any more: nobody to tell.
+  if (!env.WEBHOOK_URL || !env.WEBHOOK_SECRET) return jobs.map(() => done)
+  const { WEBHOOK_URL: url, WEBHOOK_SECRET: secret } = env
+  return Promise.all(
+    jobs.map(async (job) =>
+      (await deliverWebhook(url, secret, { ...job, data: eventData(job.data) }, now()))
+        ? done
+        : { ok: false, retryable: true, reason: `the endpoint refused ${job.type}` },
+    ),
+  )
+}
+
+/**
+ * Each LESSONS message is one provider batch of up to 100 lessons, sent one after another at most
+ * MAIL_REQUESTS_PER_SECOND a second (with the queue's max_concurrency of 1, the provider's rate
+ * limit is kept across the account).
+ */
+const lessons: Handler<LessonJob> = async (jobs, sb) => {
+  const ctx = await mailContext(sb)
+  if (isOutcome(ctx)) return jobs.map(() => ctx)
+  const manifest = await sb.content.manifest(sb.env.CONTENT)
+  const deps: LessonDeps = {
+    ...ctx,
+    lifecycle: lifecycleOf(sb.env),
+    lesson: (course, n) => sb.content.lesson(sb.env.CONTENT, manifest, course, n),
+    lessonCount: (course) => manifest.courses[course]?.lessons.length ?? 0,
+    ring: (rows) => ring(sb.env.DB, sb.env.MAIL, rows),
+  }
+  const perSecond = Number(sb.env.MAIL_REQUESTS_PER_SECOND || 2)
+  const spacing = perSecond > 0 ? 1000 / perSecond : 0
+  const outcomes: Outcome[] = []
+  for (const job of jobs) {
+    const started = Date.now()
+    try {
+      await deliverLessons(deps, job, sb.now())
+      outcomes.push(done)
+    } catch (err) {
+      const retryable = !(err instanceof MailerError) || err.retryable || err.status === undefined
+      outcomes.push({ ok: false, retryable, reason: err instanceof Error ? err.message : String(err), error: err })
+    }
+    const wait = spacing - (Date.now() - started)
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+  }
+  return outcomes
+}
+
+const handlers: { [K in Kind]: Handler<Extract<Job, { kind: K }>> } = {
+  confirmation: confirmations,
+  completion: completions,
+  webhook: webhooks,
+  lessons,
+}
+
+/** The first retry's delay in seconds (MAIL_RETRY_BASE_SECONDS, default 10). */
+const retryBase = (env: Env) => Number(env.MAIL_RETRY_BASE_SECONDS || 10)
+
+/** Keeps messages in D1's dead_letters, where they stay visible and can be replayed. */
+async function keepDeadLetters(db: D1Database, queue: string, messages: readonly Message[], now: number) {
+  if (messages.length === 0) return
+  const insert = db.prepare('INSERT INTO dead_letters (queue, body, attempts, received_at) VALUES (?, ?, ?, ?)')
+  await db.batch(messages.map((m) => insert.bind(queue, JSON.stringify(m.body), m.attempts, now)))
+}
+
+/**
+ * The Worker's `queue` handler. A dead-letter queue's batch is kept in D1; any other batch is
+ * routed by job kind and each message settled by one policy.
+ */
+export async function consumeQueue(batch: MessageBatch, env: Env, content: SiteContent, now: () => number) {
+  if (batch.queue.endsWith('-dlq')) {
+    await keepDeadLetters(env.DB, batch.queue, batch.messages, now())
+    batch.ackAll()
+    return
+  }
+  const byKind = new Map<string, Message<Job>[]>()
+  for (const m of batch.messages as readonly Message<Job>[]) {
+    const kind = typeof m.body === 'object' && m.body !== null ? String(m.body.kind) : ''
+    byKind.set(kind, [...(byKind.get(kind) ?? []), m])
+  }
+  const sb: Switchboard = { env, content, now }
+  const refused: Message[] = []
+  await Promise.all(
+    [...byKind].map(async ([kind, messages]) => {
+      const handler = Object.hasOwn(handlers, kind) ? (handlers[kind as Kind] as Handler<Job>) : undefined
+      if (!handler) {
+        console.error(`queue ${batch.queue}: no handler for a job of kind "${kind}"; kept as a dead letter`)
+        refused.push(...messages)
+        return
+      }
+      let outcomes: Outcome[]
+      try {
+        outcomes = await handler(
+          messages.map((m) => m.body),
+          sb,
+        )
+      } catch (err) {
+        outcomes = messages.map(() => ({ ok: false, retryable: true, reason: String(err), error: err }))
+      }
+      for (const [i, m] of messages.entries()) {
+        const outcome = outcomes[i] ?? done
+        if (outcome.ok) m.ack()
+        else if (!outcome.retryable) {
+          console.error(`queue ${batch.queue}: ${kind} refused for good (${outcome.reason}); kept as a dead letter`)
+          refused.push(m)
+        } else {
+          const delaySeconds = outcome.delaySeconds ?? retryDelay(outcome.error, m.attempts, retryBase(env))
+          console.error(`queue ${batch.queue}: ${kind} will retry in ${delaySeconds} s: ${outcome.reason}`)
+          m.retry({ delaySeconds })
+        }
+      }
+    }),
+  )
+  await keepDeadLetters(env.DB, `${batch.queue}-dlq`, refused, now())
+  for (const m of refused) m.ack()
+}

@@ -1,0 +1,583 @@
+/**
+ * The subscriber lifecycle: the only module that changes a subscription's state. Each transition
+ * is one guarded D1 batch: the change, whose WHERE states the rule (listmonk's way); its history
+ * line; and its side effects as outbox rows (the email to send, the event for the marketer's
+ * webhook). The change stamps the rows it changed with a fresh `transition_id`, and the other
+ * statements select by it, so they are written exactly when the change happened.
+ *
+ * ```
+ * signUp -> pending --confirm--> active --lessonsSent…--> completed
+ *                                  |  \-- pause / resume / restart / updateProfile
+ *                                  \--> unsubscribe / stopAddress (bounced, complained) / erase
+ * ```
+ */
+import { normalizeEmail, type SignupRecord, type Subscriber } from './store'
+
+/** What a transition needs: the database, and whether the marketer has a webhook to tell. */
+export interface LifecycleDeps {
+  db: D1Database
+  /** True when WEBHOOK_URL and WEBHOOK_SECRET are set; otherwise no event rows are written. */
+  webhooks: boolean
+}
+
+/** The deps of the Worker's own env. */
+export const lifecycleOf = (env: Env): LifecycleDeps => ({
+  db: env.DB,
+  webhooks: Boolean(env.WEBHOOK_URL && env.WEBHOOK_SECRET),
+})
+
+/** The events a marketer's endpoint hears about: one for every transition. */
+export type SubscriberEventType =
+  | 'subscriber.created'
+  | 'subscriber.confirmed'
+  | 'subscriber.paused'
+  | 'subscriber.resumed'
+  | 'subscriber.restarted'
+  | 'subscriber.updated'
+  | 'subscriber.unsubscribed'
+  | 'subscriber.bounced'
+  | 'subscriber.complained'
+  | 'subscriber.completed'
+  | 'subscriber.imported'
+  | 'subscriber.erased'
+
+/** One job a transition left in the outbox, to hand to the queue. */
+export interface OutboxRow {
+  outbox_id: number
+  outbox_body: string
+}
+
+/** What a transition did: the rows it changed (none when the rule refused it) and the jobs it left. */
+export interface Transitioned {
+  changed: Subscriber[]
+  outbox: OutboxRow[]
+}
+
+/** The subscriber's columns an outbound event carries, raw (the webhook consumer presents them). */
+const EVENT_COLUMNS = [
+  'id',
+  'email',
+  'first_name',
+  'status',
+  'course',
+  'timezone',
+  'lesson_position',
+  'next_send_at',
+  'source',
+  'referrer',
+  'landing_path',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  'created_at',
+  'confirmed_at',
+  'unsubscribed_at',
+]
+const ROW_JSON = `json_object(${EVENT_COLUMNS.map((c) => `'${c}', ${c}`).join(', ')})`
+
+/** SQL over the changed row with its own parameters, numbered from ?3 (?1 is the transition, ?2 now). */
+interface Sql {
+  sql: string
+  params?: unknown[]
+}
+
+/** What follows a state change in the same batch. */
+interface Effects {
+  /** The history line's type, and its data (a JSON object over the row; from ?4). */
+  history: string
+  data?: Sql
+  event: SubscriberEventType
+  /** An email job (a JSON object over the row, with its `kind`; from ?3). */
+  email?: Sql
+}
+
+const OUTBOX_RETURNING = 'RETURNING id AS outbox_id, body AS outbox_body'
+
+/** The history line, the email job and the event of every row stamped with `tid`. */
+function follow(deps: LifecycleDeps, tid: string, now: number, e: Effects): D1PreparedStatement[] {
+  const { db } = deps
+  const out = [
+    db
+      .prepare(
+        `INSERT INTO subscriber_events (subscriber_id, type, at, data)
+         SELECT id, ?3, ?2, ${e.data?.sql ?? `'{}'`} FROM subscribers WHERE transition_id = ?1`,
+      )
+      .bind(tid, now, e.history, ...(e.data?.params ?? [])),
+  ]
+  if (e.email)
+    out.push(
+      db
+        .prepare(
+          `INSERT INTO queue_outbox (subscriber_id, body, created_at)
+           SELECT id, ${e.email.sql}, ?2 FROM subscribers WHERE transition_id = ?1 ${OUTBOX_RETURNING}`,
+        )
+        .bind(tid, now, ...(e.email.params ?? [])),
+    )
+  if (deps.webhooks) out.push(eventRows(db, tid, now, e.event, ROW_JSON, 'id'))
+  return out
+}
+
+/** One outbound event per row stamped with `tid`, carrying `data` (SQL over the row). */
+const eventRows = (db: D1Database, tid: string, now: number, type: string, data: string, owner: string) =>
+  db
+    .prepare(
+      `INSERT INTO queue_outbox (subscriber_id, body, created_at)
+       SELECT ${owner}, json_object('kind', 'webhook', 'id', 'evt_' || lower(hex(randomblob(16))), 'type', ?3, 'at', ?2,
+                                    'data', ${data}), ?2
+       FROM subscribers WHERE transition_id = ?1 ${OUTBOX_RETURNING}`,
+    )
+    .bind(tid, now, type)
+
+/** The rows of the change statements, and every outbox row among a batch's results. */
+function collect(results: D1Result<Record<string, unknown>>[], changeIndexes: number[]): Transitioned {
+  const changed = changeIndexes.flatMap((i) => (results[i]?.results ?? []) as unknown as Subscriber[])
+  const outbox = results.flatMap((r) =>
+    (r.results ?? []).flatMap((row) =>
+      'outbox_id' in row ? [{ outbox_id: Number(row.outbox_id), outbox_body: String(row.outbox_body) }] : [],
+    ),
+  )
+  return { changed, outbox }
+}
+
+async function commit(db: D1Database, statements: D1PreparedStatement[], changeIndexes = [0]) {
+  return collect(await db.batch<Record<string, unknown>>(statements), changeIndexes)
+}
+
+/**
+ * A guarded change of one subscriber and what follows it. In `set` and `rule`, ?1 is the
+ * transition, ?2 now, ?3 the subscriber's id, and `params` follow from ?4.
+ */
+function change(
+  deps: LifecycleDeps,
+  id: string,
+  now: number,
+  update: { set: string; rule: string; params?: unknown[] },
+  effects: Effects,
+): Promise<Transitioned> {
+  const tid = crypto.randomUUID()
+  const statement = deps.db
+    .prepare(
+      `UPDATE subscribers SET ${update.set}, transition_id = ?1, updated_at = ?2
+       WHERE id = ?3 AND (${update.rule}) RETURNING *`,
+    )
+    .bind(tid, now, id, ...(update.params ?? []))
+  return commit(deps.db, [statement, ...follow(deps, tid, now, effects)])
+}
+
+// ---- Signing up and confirming ---------------------------------------------------------------
+
+const UPSERT_SIGNUP = `
+INSERT INTO subscribers (
+  id, email, email_normalized, first_name, course, status, timezone,
+  source, referrer, landing_path, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
+  consent_at, consent_ip, consent_user_agent, consent_text, created_at, confirmation_sent_at, updated_at, transition_id)
+SELECT ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?2, ?17, ?18, ?19, ?2, ?2, ?2, ?1
+-- A suppressed address (erased, bounced, complained) is never stored again: checked in the same statement.
+WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE email_hash = ?21)
+ON CONFLICT (email_normalized, course) DO UPDATE SET
+  status = 'pending',
+  email = excluded.email,
+  first_name = coalesce(excluded.first_name, subscribers.first_name),
+  timezone = excluded.timezone,
+  source = excluded.source, referrer = excluded.referrer, landing_path = excluded.landing_path,
+  utm_source = excluded.utm_source, utm_medium = excluded.utm_medium, utm_campaign = excluded.utm_campaign,
+  utm_term = excluded.utm_term, utm_content = excluded.utm_content,
+  consent_at = excluded.consent_at, consent_ip = excluded.consent_ip,
+  consent_user_agent = excluded.consent_user_agent, consent_text = excluded.consent_text,
+  lesson_position = 0, next_send_at = NULL, confirmed_at = NULL, unsubscribed_at = NULL, lease_until = NULL,
+  -- Coming back after unsubscribing is a new round: its lessons are owed again, and the earlier
+  -- round's confirmation link no longer confirms anything.
+  course_round = subscribers.course_round + (subscribers.status = 'unsubscribed'),
+  confirmation_sent_at = excluded.confirmation_sent_at, updated_at = excluded.updated_at,
+  transition_id = excluded.transition_id
+WHERE subscribers.status = 'unsubscribed'
+   OR (subscribers.status = 'pending'
+       AND (subscribers.confirmation_sent_at IS NULL OR subscribers.confirmation_sent_at <= ?20))
+RETURNING *`
+
+/**
+ * Records a signup. A new address, a pending one whose last confirmation is older than
+ * `resendBefore`, or an unsubscribed one, becomes pending with this signup's consent, and gets one
+ * confirmation email and a `subscriber.created` event (as outbox rows). Anything else is left as
+ * it is and nothing changes. One batch: concurrent signups of one address make one row and one email.
+ */
+export async function signUp(
+  deps: LifecycleDeps,
+  s: SignupRecord,
+  now: number,
+  resendBefore: number,
+  /** SHA-256 of the normalized address, as `suppressions` keeps it. */
+  suppressionHash: string,
+): Promise<Transitioned & { isNew: boolean }> {
+  const tid = crypto.randomUUID()
+  const id = crypto.randomUUID()
+  const upsert = deps.db
+    .prepare(UPSERT_SIGNUP)
+    .bind(
+      tid,
+      now,
+      id,
+      s.email.trim(),
+      normalizeEmail(s.email),
+      s.firstName ?? null,
+      s.course,
+      s.timezone,
+      s.source ?? null,
+      s.referrer ?? null,
+      s.landingPath ?? null,
+      s.utm.source ?? null,
+      s.utm.medium ?? null,
+      s.utm.campaign ?? null,
+      s.utm.term ?? null,
+      s.utm.content ?? null,
+      s.consent.ip ?? null,
+      s.consent.userAgent ?? null,
+      s.consent.text,
+      resendBefore,
+      suppressionHash,
+    )
+  const result = await commit(deps.db, [
+    upsert,
+    ...follow(deps, tid, now, {
+      history: 'signed_up',
+      data: {
+        sql: `json_object('again', json(CASE WHEN id = ?4 THEN 'false' ELSE 'true' END), 'source', source,
+                          'consent_text', consent_text, 'round', course_round)`,
+        params: [id],
+      },
+      event: 'subscriber.created',
+      email: { sql: `json_object('kind', 'confirmation', 'subscriberId', id, 'round', course_round, 'claimedAt', ?2)` },
+    }),
+  ])
+  return { ...result, isNew: result.changed[0]?.id === id }
+}
+
+/**
+ * pending -> active, with lesson 1 due now; only for the round the confirmation link was sent for,
+ * so a link from before an unsubscribe and a new signup confirms nothing.
+ */
+export const confirm = (deps: LifecycleDeps, id: string, round: number, now: number) =>
+  change(
+    deps,
+    id,
+    now,
+    {
+      set: `status = 'active', confirmed_at = ?2, lesson_position = 0, next_send_at = ?2`,
+      rule: `status = 'pending' AND course_round = ?4`,
+      params: [round],
+    },
+    { history: 'confirmed', event: 'subscriber.confirmed' },
+  )
+
+// ---- The subscriber's own changes (preferences, unsubscribe) ----------------------------------
+
+/** Any state that still receives mail -> unsubscribed, at once. */
+export const unsubscribe = (deps: LifecycleDeps, id: string, now: number, oneClick: boolean) =>
+  change(
+    deps,
+    id,
+    now,
+    {
+      set: `status = 'unsubscribed', unsubscribed_at = ?2, next_send_at = NULL, lease_until = NULL`,
+      rule: `status IN ('pending', 'active', 'paused', 'completed')`,
+    },
+    {
+      history: 'unsubscribed',
+      data: { sql: `json_object('one_click', json(?4))`, params: [oneClick ? 'true' : 'false'] },
+      event: 'subscriber.unsubscribed',
+    },
+  )
+
+/** active -> paused: no lesson until resumed. */
+export const pause = (deps: LifecycleDeps, id: string, now: number) =>
+  change(
+    deps,
+    id,
+    now,
+    { set: `status = 'paused'`, rule: `status = 'active'` },
+    { history: 'paused', event: 'subscriber.paused' },
+  )
+
+/** paused -> active: the next lesson is due when it was due, or now if that has passed. */
+export const resume = (deps: LifecycleDeps, id: string, now: number) =>
+  change(
+    deps,
+    id,
+    now,
+    { set: `status = 'active', next_send_at = max(coalesce(next_send_at, ?2), ?2)`, rule: `status = 'paused'` },
+    { history: 'resumed', event: 'subscriber.resumed' },
+  )
+
+/** Back to lesson 1, due now, in a new round, for anyone who confirmed and still wants mail. */
+export const restart = (deps: LifecycleDeps, id: string, now: number) =>
+  change(
+    deps,
+    id,
+    now,
+    {
+      set: `status = 'active', lesson_position = 0, course_round = course_round + 1, next_send_at = ?2, lease_until = NULL`,
+      rule: `status IN ('active', 'paused', 'completed')`,
+    },
+    { history: 'restarted', data: { sql: `json_object('round', course_round)` }, event: 'subscriber.restarted' },
+  )
+
+/** New first name and time zone, and the next lesson's time in that zone (unchanged when null). */
+export const updateProfile = (
+  deps: LifecycleDeps,
+  id: string,
+  now: number,
+  p: { firstName: string | null; timezone: string; nextSendAt: number | null },
+) =>
+  change(
+    deps,
+    id,
+    now,
+    {
+      set: `first_name = ?4, timezone = ?5, next_send_at = coalesce(?6, next_send_at)`,
+      rule: `status NOT IN ('bounced', 'complained')`,
+      params: [p.firstName, p.timezone, p.nextSendAt],
+    },
+    {
+      history: 'profile_updated',
+      data: { sql: `json_object('timezone', timezone)` },
+      event: 'subscriber.updated',
+    },
+  )
+
+// ---- What the provider tells us ----------------------------------------------------------------
+
+/**
+ * A hard bounce or a complaint: every subscription of the address stops at once, and the address
+ * joins the suppressions (never mailed or stored again). Returns the statements, so that the
+ * provider's event is recorded in the same transaction; `collectStop` reads the batch's results.
+ */
+export function stopAddress(
+  deps: LifecycleDeps,
+  address: string,
+  hash: string,
+  reason: 'bounced' | 'complained',
+  now: number,
+): D1PreparedStatement[] {
+  const tid = crypto.randomUUID()
+  return [
+    deps.db
+      .prepare(
+        `UPDATE subscribers SET status = ?3, next_send_at = NULL, lease_until = NULL, transition_id = ?1, updated_at = ?2
+         WHERE email_normalized = ?4 AND status NOT IN ('bounced', 'complained') RETURNING *`,
+      )
+      .bind(tid, now, reason, normalizeEmail(address)),
+    ...follow(deps, tid, now, { history: reason, event: `subscriber.${reason}` }),
+    deps.db
+      .prepare('INSERT INTO suppressions (email_hash, reason, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .bind(hash, reason, now),
+  ]
+}
+
+/** Runs statements that include transitions (their change statements at `changeIndexes`). */
+export const commitWith = commit
+
+// ---- The course moving on ------------------------------------------------------------------------
+
+/** One lesson the provider accepted: the subscriber moves to it, and on, or completes. */
+export interface LessonSent {
+  subscriberId: string
+  round: number
+  lesson: number
+  /** When the following lesson is due; null after the last lesson (the course is completed). */
+  nextSendAt: number | null
+}
+
+/**
+ * Moves each subscriber of a sent batch on, in one transaction with `alongside` (the deliveries'
+ * own records): position n, the next lesson due, lease released; after the last lesson, completed,
+ * with its history line, closing email and event. Only the round the lesson belongs to moves on,
+ * and a subscriber who paused or left in the meantime keeps that state.
+ */
+export function lessonsSent(
+  deps: LifecycleDeps,
+  batchKey: string,
+  sent: LessonSent[],
+  now: number,
+  alongside: D1PreparedStatement[],
+): Promise<Transitioned> {
+  const tid = crypto.randomUUID()
+  const advance = deps.db.prepare(
+    `UPDATE subscribers SET lesson_position = ?4, lease_until = NULL, updated_at = ?2,
+       next_send_at = CASE WHEN status = 'active' THEN ?5 ELSE next_send_at END,
+       status = CASE WHEN ?5 IS NULL AND status IN ('active', 'paused') THEN 'completed' ELSE status END,
+       transition_id = CASE WHEN ?5 IS NULL AND status IN ('active', 'paused') THEN ?1 ELSE transition_id END
+     WHERE id = ?3 AND course_round = ?6 AND lesson_position = ?4 - 1`,
+  )
+  return commit(
+    deps.db,
+    [
+      ...alongside,
+      ...sent.map((s) => advance.bind(tid, now, s.subscriberId, s.lesson, s.nextSendAt, s.round)),
+      ...completionEffects(deps, tid, now, { sql: '?3', params: [batchKey] }),
+    ],
+    [],
+  )
+}
+
+/** The history line, closing email and event of subscribers who just completed; `batchKey` names the email. */
+const completionEffects = (deps: LifecycleDeps, tid: string, now: number, batchKey: Sql) =>
+  follow(deps, tid, now, {
+    history: 'completed',
+    data: { sql: `json_object('round', course_round)` },
+    event: 'subscriber.completed',
+    email: {
+      sql: `json_object('kind', 'completion', 'subscriberId', id, 'batchKey', ${batchKey.sql})`,
+      params: batchKey.params,
+    },
+  })
+
+/**
+ * Completes subscribers whose next lesson lies past the end of their course (the essay lost a part
+ * since, or an import said so): they have had every lesson there is.
+ */
+export function completeBeyondEnd(
+  deps: LifecycleDeps,
+  pairs: { subscriberId: string; round: number; lesson: number }[],
+  now: number,
+): Promise<Transitioned> {
+  const tid = crypto.randomUUID()
+  const complete = deps.db.prepare(
+    `UPDATE subscribers SET status = 'completed', next_send_at = NULL, lease_until = NULL, transition_id = ?1, updated_at = ?2
+     WHERE id = ?3 AND course_round = ?4 AND lesson_position = ?5 - 1 AND status = 'active'`,
+  )
+  return commit(
+    deps.db,
+    [
+      ...pairs.map((p) => complete.bind(tid, now, p.subscriberId, p.round, p.lesson)),
+      ...completionEffects(deps, tid, now, { sql: `'end-' || course_round` }),
+    ],
+    [],
+  )
+}
+
+// ---- The marketer's changes ------------------------------------------------------------------
+
+/** One subscriber of an import, checked: the columns it sets. */
+export interface ImportedSubscriber {
+  email: string
+  firstName: string | null
+  course: string
+  status: string
+  timezone: string
+  lessonPosition: number
+  nextSendAt: number | null
+  source: string | null
+  referrer: string | null
+  landingPath: string | null
+  utm: (string | null)[]
+  consentAt: number
+  consentIp: string | null
+  consentUserAgent: string | null
+  consentText: string
+  createdAt: number
+  confirmedAt: number | null
+  unsubscribedAt: number | null
+}
+
+/**
+ * Imports checked rows in one transaction: each subscriber with its history line ('imported') and
+ * a `subscriber.imported` event. A row whose address is suppressed, or already has the course, is
+ * skipped by the statement itself (the import checked first; this holds under a race too).
+ */
+export function importSubscribers(
+  deps: LifecycleDeps,
+  rows: ImportedSubscriber[],
+  hashes: string[],
+  now: number,
+): Promise<Transitioned> {
+  const tid = crypto.randomUUID()
+  const insert = deps.db.prepare(
+    `INSERT INTO subscribers (id, email, email_normalized, first_name, course, status, timezone, lesson_position, next_send_at,
+       source, referrer, landing_path, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
+       consent_at, consent_ip, consent_user_agent, consent_text, created_at, confirmed_at, unsubscribed_at, updated_at, transition_id)
+     SELECT ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?2, ?1
+     WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE email_hash = ?27)
+     ON CONFLICT DO NOTHING`,
+  )
+  return commit(
+    deps.db,
+    [
+      ...rows.map((r, i) =>
+        insert.bind(
+          tid,
+          now,
+          crypto.randomUUID(),
+          r.email,
+          normalizeEmail(r.email),
+          r.firstName,
+          r.course,
+          r.status,
+          r.timezone,
+          r.lessonPosition,
+          r.nextSendAt,
+          r.source,
+          r.referrer,
+          r.landingPath,
+          ...r.utm,
+          r.consentAt,
+          r.consentIp,
+          r.consentUserAgent,
+          r.consentText,
+          r.createdAt,
+          r.confirmedAt,
+          r.unsubscribedAt,
+          hashes[i],
+        ),
+      ),
+      ...follow(deps, tid, now, {
+        history: 'imported',
+        data: { sql: `json_object('status', status, 'lessons_received', lesson_position)` },
+        event: 'subscriber.imported',
+      }),
+    ],
+    [],
+  )
+}
+
+/**
+ * GDPR erasure: every row about the address goes, in one transaction, its waiting jobs with it;
+ * only its hash stays in `suppressions`, so it is never mailed or stored again. The marketer's
+ * endpoint hears `subscriber.erased` with the subscriber's id alone. Returns the erased count.
+ */
+export async function erase(deps: LifecycleDeps, email: string, hash: string, now: number) {
+  const { db } = deps
+  const address = normalizeEmail(email)
+  const tid = crypto.randomUUID()
+  const ids = `(SELECT id FROM subscribers WHERE email_normalized = ?1)`
+  const statements = [
+    db.prepare(`UPDATE subscribers SET transition_id = ?1 WHERE email_normalized = ?2`).bind(tid, address),
+    db.prepare(`DELETE FROM queue_outbox WHERE subscriber_id IN ${ids}`).bind(address),
+    db.prepare(`DELETE FROM email_events WHERE to_address = ?1 OR subscriber_id IN ${ids}`).bind(address),
+    db.prepare(`DELETE FROM subscriber_events WHERE subscriber_id IN ${ids}`).bind(address),
+    db.prepare(`DELETE FROM deliveries WHERE subscriber_id IN ${ids}`).bind(address),
+    // Failed jobs kept for the marketer that name the person: by address (an outbound webhook's
+    // copy) or by id (a mail job). Whole values only: erasing anna@ keeps banna@'s.
+    db
+      .prepare(
+        `DELETE FROM dead_letters WHERE EXISTS (
+           SELECT 1 FROM json_tree(dead_letters.body) t
+           WHERE t.type = 'text' AND (lower(t.value) = ?1 OR t.value IN ${ids}))`,
+      )
+      .bind(address),
+    db.prepare('DELETE FROM outbox WHERE lower(to_address) = ?1').bind(address),
+  ]
+  if (deps.webhooks) statements.push(eventRows(db, tid, now, 'subscriber.erased', `json_object('id', id)`, 'NULL'))
+  statements.push(
+    db.prepare('DELETE FROM subscribers WHERE email_normalized = ?1').bind(address),
+    db
+      .prepare(
+        "INSERT INTO suppressions (email_hash, reason, created_at) VALUES (?, 'erased', ?) ON CONFLICT DO UPDATE SET reason = 'erased'",
+      )
+      .bind(hash, now),
+  )
+  const results = await db.batch<Record<string, unknown>>(statements)
+  const erased = results[statements.length - 2]?.meta.changes ?? 0
+  return { erased, ...collect(results, []) }
+}
