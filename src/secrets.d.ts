@@ -12,7 +12,7 @@ declare namespace Cloudflare {
     SIGNING_KEY?: string
     /** Bearer token of the admin API and dashboard; without it they answer 503. */
     ADMIN_TOKEN?: string
-    /** Where subscriber events are POSTed (subscriber.created, .confirmed, .unsubscribed, .completed). */
+    /** Where subscriber events are POSTed (subscriber.created, .confirmed, … one for every transition). */
     WEBHOOK_URL?: string
     /** Key that signs those POSTs (Standard Webhooks, whsec_… or any base64 key). */
     WEBHOOK_SECRET?: string
@@ -20,11 +20,7 @@ declare namespace Cloudflare {
     RESEND_WEBHOOK_SECRET?: string
     /** Cloudflare Turnstile secret; when set, signups must carry a valid Turnstile token. */
     TURNSTILE_SECRET?: string
-    /** Where Turnstile tokens are checked; Cloudflare's siteverify unless a test points elsewhere. */
-    TURNSTILE_VERIFY_URL?: string
     /** Origin used in links in emails; defaults to content/site.json's baseUrl. */
     PUBLIC_URL?: string
-    /** First retry delay of a failed send, in seconds (default 10); chaos tests set 0. */
-    MAIL_RETRY_BASE_SECONDS?: string
   }
 }
