@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { escapeHtml } from '../src/lib/escape'
-import type { EmailTemplate } from '../src/mail/fill'
-import type { EssayPart, PageModel, SiteSettings } from '../src/site/render/types'
+import type { EmailTemplate } from '../src/site/manifest'
+import type { EssayPart, PageModel, SiteSettings } from '../src/ui/types'
 import { compileMjml, EmailBuildError } from './email-build'
 
 /** One lesson: its email, and where it can be read on the web. */

@@ -8,8 +8,8 @@ import { basename, dirname, join } from 'node:path'
 import { convert } from 'html-to-text'
 import mjml2html from 'mjml'
 import { escapeHtml } from '../src/lib/escape'
-import type { EmailTemplate } from '../src/mail/fill'
-import type { SiteSettings } from '../src/site/render/types'
+import type { EmailTemplate } from '../src/site/manifest'
+import type { SiteSettings } from '../src/ui/types'
 
 /** Gmail clips messages past about 102 KB, hiding the unsubscribe link: stay well under. */
 export const EMAIL_BUDGET_BYTES = 40 * 1024

@@ -20,9 +20,9 @@ import {
   SectionPage,
   StandalonePage,
 } from '../src/site/render/pages'
-import { siteCss } from '../src/site/render/styles'
-import type { EssayPart, LinkItem, PageKind, PageModel, SiteSettings } from '../src/site/render/types'
-import { SIGNUP_SCRIPT_PATH, signupScript } from '../src/subscribers/render/signup-form'
+import { SIGNUP_SCRIPT_PATH, signupScript } from '../src/ui/signup-form'
+import { siteCss } from '../src/ui/styles'
+import type { EssayPart, LinkItem, PageKind, PageModel, SiteSettings } from '../src/ui/types'
 import { buildCourses } from './course-build'
 import { buildEmails } from './email-build'
 

@@ -10,6 +10,7 @@ import type { CompletionJob } from './course/deliver'
 import { deliverLessons, type LessonDeps } from './course/deliver'
 import type { LessonJob } from './course/dispatch'
 import { type MailContext, mailSetup } from './mail/config'
+import { keepDeadLetters } from './mail/dead-letters'
 import { MailerError, type SendOutcome } from './mail/mailer'
 import { ring } from './mail/relay'
 import { retryDelay } from './mail/retry'
@@ -143,13 +144,6 @@ const handlers: { [K in Kind]: Handler<Extract<Job, { kind: K }>> } = {
 
 /** The first retry's delay in seconds (MAIL_RETRY_BASE_SECONDS, default 10). */
 const retryBase = (env: Env) => Number(env.MAIL_RETRY_BASE_SECONDS || 10)
-
-/** Keeps messages in D1's dead_letters, where they stay visible and can be replayed. */
-async function keepDeadLetters(db: D1Database, queue: string, messages: readonly Message[], now: number) {
-  if (messages.length === 0) return
-  const insert = db.prepare('INSERT INTO dead_letters (queue, body, attempts, received_at) VALUES (?, ?, ?, ?)')
-  await db.batch(messages.map((m) => insert.bind(queue, JSON.stringify(m.body), m.attempts, now)))
-}
 
 /**
  * The Worker's `queue` handler. A dead-letter queue's batch is kept in D1; any other batch is

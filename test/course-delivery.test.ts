@@ -1,8 +1,8 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { localTime } from '../src/course/schedule'
 import worker from '../src/index'
+import { localTime } from '../src/lib/schedule'
 import { consentText, get, lessonsDrained, linkIn, mailsTo, publish, signup, subscriberByEmail } from './helpers'
 
 const build = inject('siteBuild')

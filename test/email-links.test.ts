@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { localTime, zonedTime } from '../src/course/schedule'
+import { localTime, zonedTime } from '../src/lib/schedule'
 import { signToken } from '../src/lib/tokens'
 import { attrsOf, consentText, get, linkIn, mailsTo, publish, signup, subscriberByEmail, textsOf } from './helpers'
 

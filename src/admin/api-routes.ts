@@ -7,6 +7,7 @@ import type { SiteContent } from '../site/content'
 import { lifecycleOf } from '../subscribers/lifecycle'
 import { presentSubscriber } from '../subscribers/present'
 import { fieldErrors } from '../subscribers/schema'
+import { getSubscriber } from '../subscribers/store'
 import { suppressionOf } from '../subscribers/suppression'
 import { adminAuth } from './auth'
 import { CSV_COLUMNS, csvLine } from './csv'
@@ -163,10 +164,10 @@ export function adminApiRoutes(content: SiteContent) {
   })
 
   app.get('/api/admin/subscribers/:id', async (c) => {
-    const row = await c.env.DB.prepare('SELECT * FROM subscribers WHERE id = ?').bind(c.req.param('id')).first()
-    if (!row) return c.json({ error: { status: 404, message: 'no subscriber with that id' } }, 404)
-    const history = await subscriberHistory(c.env.DB, c.req.param('id'))
-    return c.json({ subscriber: presentSubscriber(row as never), ...history })
+    const row = await getSubscriber(c.env.DB, c.req.param('id'))
+    if (!row) return c.json({ error: { status: 404, message: 'no subscriber with that id', fields: {} } }, 404)
+    const history = await subscriberHistory(c.env.DB, row.id)
+    return c.json({ subscriber: presentSubscriber(row), ...history })
   })
 
   return app

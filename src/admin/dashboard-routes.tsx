@@ -4,12 +4,12 @@ import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import type { Child } from 'hono/jsx'
 import { timingSafeEqual } from 'hono/utils/buffer'
-import { renderPage } from '../lib/page'
 import type { SiteContent } from '../site/content'
 import { DEFAULT_COURSE } from '../subscribers/schema'
-import type { Subscriber } from '../subscribers/store'
+import { renderPage } from '../ui/page'
 import { DeadLetters, Lessons, Overview, SignIn, SubscriberTable } from './render/dashboard'
 import { courseStats, lessonReach, signupsPerDay } from './stats'
+import { listDeadLetters, searchSubscribers } from './store'
 
 const SESSION = 'admin_session'
 const SESSION_MS = 8 * 3600_000
@@ -79,14 +79,8 @@ export function dashboardRoutes(content: SiteContent) {
     const q = (c.req.query('q') ?? '').slice(0, 100)
     const status = (c.req.query('status') ?? '').slice(0, 20)
     const source = (c.req.query('source') ?? '').slice(0, 64)
-    const { results } = await c.env.DB.prepare(
-      `SELECT * FROM subscribers WHERE (?1 = '' OR instr(email_normalized, lower(?1)) > 0)
-         AND (?2 = '' OR status = ?2) AND (?3 = '' OR source = ?3)
-       ORDER BY created_at DESC LIMIT 200`,
-    )
-      .bind(q, status, source)
-      .all<Subscriber>()
-    return page(c.env, 'Subscribers', <SubscriberTable rows={results} q={q} status={status} source={source} />)
+    const rows = await searchSubscribers(c.env.DB, { q, status, source })
+    return page(c.env, 'Subscribers', <SubscriberTable rows={rows} q={q} status={status} source={source} />)
   })
 
   app.get('/admin/lessons', async (c) => {
@@ -118,14 +112,7 @@ export function dashboardRoutes(content: SiteContent) {
   })
 
   app.get('/admin/dead-letters', async (c) => {
-    const { results } = await c.env.DB.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT 200').all<{
-      id: number
-      queue: string
-      body: string
-      attempts: number
-      received_at: number
-    }>()
-    return page(c.env, 'Dead letters', <DeadLetters rows={results} />)
+    return page(c.env, 'Dead letters', <DeadLetters rows={await listDeadLetters(c.env.DB)} />)
   })
 
   return app

@@ -68,3 +68,30 @@ export async function subscriberHistory(db: D1Database, id: string) {
     emailEvents: emailEvents?.results ?? [],
   }
 }
+
+/** The dashboard's search: address containing `q`, status and source (empty means any); newest 200. */
+export async function searchSubscribers(db: D1Database, f: { q: string; status: string; source: string }) {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM subscribers WHERE (?1 = '' OR instr(email_normalized, lower(?1)) > 0)
+         AND (?2 = '' OR status = ?2) AND (?3 = '' OR source = ?3)
+       ORDER BY created_at DESC LIMIT 200`,
+    )
+    .bind(f.q, f.status, f.source)
+    .all<Subscriber>()
+  return results
+}
+
+/** A job that failed every retry, as the dead-letter consumer kept it. */
+export interface DeadLetter {
+  id: number
+  queue: string
+  body: string
+  attempts: number
+  received_at: number
+}
+
+/** The newest 200 dead letters. */
+export async function listDeadLetters(db: D1Database): Promise<DeadLetter[]> {
+  return (await db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT 200').all<DeadLetter>()).results
+}

@@ -1,7 +1,7 @@
 import { greeting, subscriberEmail } from '../mail/compose'
 import type { MailContext } from '../mail/config'
-import type { EmailTemplate } from '../mail/fill'
 import type { SendOutcome } from '../mail/mailer'
+import type { EmailTemplate } from '../site/manifest'
 import { subscriberLinks } from '../subscribers/links'
 import { getSubscribers } from '../subscribers/store'
 import type { CompletionJob } from './deliver'

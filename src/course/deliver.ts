@@ -1,12 +1,12 @@
+import { nextLessonAt } from '../lib/schedule'
 import { greeting, subscriberEmail } from '../mail/compose'
 import type { MailContext } from '../mail/config'
-import type { EmailTemplate } from '../mail/fill'
 import { MailerError, type OutgoingEmail } from '../mail/mailer'
+import type { EmailTemplate } from '../site/manifest'
 import * as lifecycle from '../subscribers/lifecycle'
 import { subscriberLinks } from '../subscribers/links'
 import { getSubscribers, type Subscriber } from '../subscribers/store'
 import type { LessonJob } from './dispatch'
-import { nextLessonAt } from './schedule'
 import {
   deliveredStatements,
   deliveriesFor,

@@ -1,4 +1,5 @@
-import { type EmailTemplate, fillTemplate, type Placeholders } from './fill'
+import type { EmailTemplate } from '../site/manifest'
+import { fillTemplate, type Placeholders } from './fill'
 import type { OutgoingEmail } from './mailer'
 
 /** What every email to a subscriber needs beside its template. */

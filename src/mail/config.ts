@@ -1,4 +1,4 @@
-import type { PublishedSettings } from '../site/manifest'
+import type { PublishedSettings } from '../ui/types'
 import type { Mailer } from './mailer'
 import { outboxMailer } from './outbox'
 import { resendMailer } from './resend'

@@ -1,11 +1,5 @@
 import { escapeHtml } from '../lib/escape'
-
-/** A compiled email: placeholders such as `{{confirm_url}}` are filled per subscriber at send time. */
-export interface EmailTemplate {
-  subject: string
-  html: string
-  text: string
-}
+import type { EmailTemplate } from '../site/manifest'
 
 /** The values of one email's placeholders. */
 export type Placeholders = Record<string, string>

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
-import { renderPage } from '../lib/page'
 import type { SiteContent } from '../site/content'
+import { renderPage } from '../ui/page'
 import { isLocal } from './config'
 import { getOutboxEmail, listOutbox, type OutboxEmail } from './outbox'
 

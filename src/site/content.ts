@@ -1,5 +1,5 @@
 import { HTTPException } from 'hono/http-exception'
-import type { EmailTemplate } from '../mail/fill'
+import type { EmailTemplate } from './manifest'
 import { blobCache, type Manifest, type ManifestEmail, manifestCache } from './manifest'
 
 /** How long the isolate trusts its copy of the manifest, and how many blob bytes it keeps. */

@@ -1,8 +1,10 @@
-import type { LinkItem, SiteSettings } from './render/types'
+import type { PublishedSettings } from '../ui/types'
 
-/** The site's settings as the Worker reads them: content/site.json plus the navigation. */
-export interface PublishedSettings extends SiteSettings {
-  nav: LinkItem[]
+/** A compiled email: placeholders such as `{{confirm_url}}` are filled per subscriber at send time. */
+export interface EmailTemplate {
+  subject: string
+  html: string
+  text: string
 }
 
 /** A compiled email in the manifest: its subject inline, its two parts as blobs. */

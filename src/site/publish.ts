@@ -1,6 +1,7 @@
 import { sha256Hex } from '../lib/hash'
-import type { EmailTemplate } from '../mail/fill'
-import { keys, type Manifest, type ManifestEmail, type ManifestEntry, type PublishedSettings } from './manifest'
+import type { PublishedSettings } from '../ui/types'
+import type { EmailTemplate } from './manifest'
+import { keys, type Manifest, type ManifestEmail, type ManifestEntry } from './manifest'
 
 /** One file the build produced, before it is stored. */
 export interface BuiltFile {

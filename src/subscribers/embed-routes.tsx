@@ -1,8 +1,8 @@
 import { Hono } from 'hono'
-import { renderPage } from '../lib/page'
 import type { SiteContent } from '../site/content'
+import { renderPage } from '../ui/page'
+import { SignupForm, UTM_FIELDS } from '../ui/signup-form'
 import { CheckInbox } from './render/pages'
-import { SignupForm, UTM_FIELDS } from './render/signup-form'
 import { DEFAULT_COURSE } from './schema'
 
 /**

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
 import site from '../../content/site.json'
 import { buildEmails, EMAIL_BUDGET_BYTES } from '../../scripts/email-build'
-import type { EmailTemplate } from '../../src/mail/fill'
-import type { SiteSettings } from '../../src/site/render/types'
+import type { EmailTemplate } from '../../src/site/manifest'
+import type { SiteSettings } from '../../src/ui/types'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 /** The placeholders the Worker fills at send time; any other left in an email is a bug. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { localTime, movedToZone, nextLessonAt } from '../../src/course/schedule'
+import { localTime, movedToZone, nextLessonAt } from '../../src/lib/schedule'
 import { signToken, type TokenPurpose, verifyToken } from '../../src/lib/tokens'
 import { signupSchema } from '../../src/subscribers/schema'
 

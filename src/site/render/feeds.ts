@@ -1,6 +1,6 @@
 import { html } from 'hono/html'
-import { absoluteUrl } from './components'
-import type { PageModel, SiteSettings } from './types'
+import { absoluteUrl } from '../../ui/components'
+import type { PageModel, SiteSettings } from '../../ui/types'
 
 const atomTime = (isoDate: string) => `${isoDate}T00:00:00Z`
 

@@ -1,8 +1,8 @@
 import type { Child } from 'hono/jsx'
-import { SIGNUP_SCRIPT_PATH, SignupForm } from '../../subscribers/render/signup-form'
-import { absoluteUrl, Breadcrumb, Dateline, PageList, Prose, Toc } from './components'
-import { Layout } from './layout'
-import type { LinkItem, PageModel, SiteSettings } from './types'
+import { absoluteUrl, Breadcrumb, Dateline, PageList, Prose, Toc } from '../../ui/components'
+import { Layout } from '../../ui/layout'
+import { SIGNUP_SCRIPT_PATH, SignupForm } from '../../ui/signup-form'
+import type { LinkItem, PageModel, SiteSettings } from '../../ui/types'
 
 /** What every page renderer gets: the page, the site, the shared chrome. */
 export interface RenderContext {

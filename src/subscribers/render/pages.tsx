@@ -1,8 +1,8 @@
 import type { Child } from 'hono/jsx'
 import type { TokenProblem } from '../../lib/tokens'
-import type { CourseSettings } from '../../site/render/types'
+import { type FormState, SignupForm } from '../../ui/signup-form'
+import type { CourseSettings } from '../../ui/types'
 import type { Subscriber } from '../store'
-import { type FormState, SignupForm } from './signup-form'
 
 /** A heading and a few paragraphs: the shape of most pages here. */
 export const Notice = ({ title, children }: { title: string; children: Child }) => (

@@ -1,9 +1,9 @@
 import type { Child } from 'hono/jsx'
-import type { PublishedSettings } from '../site/manifest'
-import { Layout } from '../site/render/layout'
-import { siteCss } from '../site/render/styles'
-import { SIGNUP_SCRIPT_PATH } from '../subscribers/render/signup-form'
-import { pageCsp } from './security'
+import { pageCsp } from '../lib/security'
+import { Layout } from './layout'
+import { SIGNUP_SCRIPT_PATH } from './signup-form'
+import { siteCss } from './styles'
+import type { PublishedSettings } from './types'
 
 let styleHash: Promise<string> | undefined
 

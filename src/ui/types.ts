@@ -1,4 +1,4 @@
-import type { CourseSchedule } from '../../course/schedule'
+import type { CourseSchedule } from '../lib/schedule'
 
 /** Site-wide settings, read from content/site.json at build time. */
 export interface SiteSettings {
@@ -84,4 +84,9 @@ export interface EssayPart {
   /** Optional per-lesson subject and intro line, from the essay's `lessons` front matter. */
   subject?: string
   intro?: string
+}
+
+/** The site's settings as the Worker reads them: content/site.json plus the navigation. */
+export interface PublishedSettings extends SiteSettings {
+  nav: LinkItem[]
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { exportSchema, listSchema, personSchema, statsSchema, testSchema } from '../admin/schemas'
-import { preferencesSchema, signupSchema } from '../subscribers/schema'
+import { exportSchema, listSchema, personSchema, statsSchema, testSchema } from './admin/schemas'
+import { preferencesSchema, signupSchema } from './subscribers/schema'
 
 /** JSON Schema (draft 2020-12, as OpenAPI 3.1 uses) of what a schema accepts. */
 const schemaOf = (s: z.ZodType) => {
