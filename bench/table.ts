@@ -12,6 +12,7 @@ const largestLesson = Math.max(
 const site = f.site ?? {}
 const course = f.course ?? {}
 const lh = f.lighthouse ?? {}
+const bundle = f.bundle ?? {}
 const n = (v: number | undefined, digits = 0) => (v === undefined ? '–' : v.toFixed(digits))
 const rows: [string, string, string, boolean | undefined][] = [
   ['essay from KV: req/s, p99 ms', `${n(site.pageRps)}, ${n(site.pageP99, 1)}`, '', undefined],
@@ -50,6 +51,18 @@ const rows: [string, string, string, boolean | undefined][] = [
     ['performance', 'accessibility', 'best-practices', 'seo'].map((k) => n(lh[k])).join(' / '),
     '100 each',
     ['performance', 'accessibility', 'best-practices', 'seo'].every((k) => lh[k] === 100),
+  ],
+  [
+    'Worker bundle (wrangler deploy --dry-run), raw / gzip KiB',
+    `${n(bundle.rawKiB, 1)} / ${n(bundle.gzipKiB, 1)}`,
+    'gzip <= 100',
+    (bundle.gzipKiB ?? Infinity) <= 100,
+  ],
+  [
+    'startup CPU (wrangler check startup), ms: median (range)',
+    `${n(bundle.startupMs, 1)} (${n(bundle.startupMinMs, 1)} to ${n(bundle.startupMaxMs, 1)})`,
+    '<= 10',
+    (bundle.startupMs ?? Infinity) <= 10,
   ],
   ['largest lesson, KB of HTML', n(largestLesson / 1024, 1), '<= 40', largestLesson <= 40 * 1024],
 ]

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import matter from 'gray-matter'
@@ -20,6 +21,7 @@ import {
   SectionPage,
   StandalonePage,
 } from '../src/site/render/pages'
+import { API_DOCS_ASSETS, apiDocsInitScript } from '../src/ui/api-docs'
 import { SIGNUP_SCRIPT_PATH, signupScript } from '../src/ui/signup-form'
 import { siteCss } from '../src/ui/styles'
 import type { EssayPart, LinkItem, PageKind, PageModel, SiteSettings } from '../src/ui/types'
@@ -237,6 +239,7 @@ export async function buildSite(contentDir: string, emailsDir = join(root, 'emai
     { path: '/robots.txt', contentType: 'text/plain; charset=utf-8', body: renderRobots(site) },
     { path: SIGNUP_SCRIPT_PATH, contentType: 'text/javascript; charset=utf-8', body: signupScript },
     { path: '/favicon.svg', contentType: 'image/svg+xml', body: faviconSvg },
+    ...(await apiDocsFiles()),
   )
   files.sort((a, b) => a.path.localeCompare(b.path))
   const notFound = {
@@ -253,6 +256,22 @@ export async function buildSite(contentDir: string, emailsDir = join(root, 'emai
     styleSrc: hashSource(siteCss),
   }
   return { build, pages, site }
+}
+
+/** Swagger UI's script and stylesheet for /api/docs, from swagger-ui-dist, and the script that starts it. */
+async function apiDocsFiles(): Promise<BuiltFile[]> {
+  const dist = (file: string) => readFile(createRequire(import.meta.url).resolve(`swagger-ui-dist/${file}`), 'utf8')
+  // The source maps are not published: their comments would only make browsers ask for them.
+  const unmapped = (code: string) => code.replace(/\n\/[*/]# sourceMappingURL=\S+( \*\/)?\s*$/, '\n')
+  return [
+    { path: API_DOCS_ASSETS.css, contentType: 'text/css; charset=utf-8', body: unmapped(await dist('swagger-ui.css')) },
+    {
+      path: API_DOCS_ASSETS.js,
+      contentType: 'text/javascript; charset=utf-8',
+      body: unmapped(await dist('swagger-ui-bundle.js')),
+    },
+    { path: API_DOCS_ASSETS.init, contentType: 'text/javascript; charset=utf-8', body: apiDocsInitScript },
+  ]
 }
 
 /** Builds content/ and writes dist/site-build.json. */

@@ -1,39 +1,106 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { openAPIRouteHandler } from 'hono-openapi'
 import { adminApiRoutes } from './admin/api-routes'
 import { dashboardRoutes } from './admin/dashboard-routes'
+import { describeRoute, errorSchema, json, page, problem } from './lib/api'
+import { ApiError, asApiError } from './lib/errors'
 import { securityHeaders } from './lib/security'
 import { outboxRoutes } from './mail/outbox-routes'
-import { openApiDocument } from './openapi'
 import { webhookRoutes } from './providers/resend-routes'
 import type { SiteContent } from './site/content'
 import { siteRoutes } from './site/routes'
 import { embedRoutes } from './subscribers/embed-routes'
 import { linkRoutes } from './subscribers/link-routes'
 import { signupRoutes } from './subscribers/signup-routes'
+import { apiDocsPage } from './ui/api-docs'
+import { errorPage } from './ui/error-page'
+
+/** A browser asking for a page; API clients (JSON, or curl with any Accept) get JSON. */
+const wantsPage = (c: Context) => {
+  const accept = c.req.header('Accept') ?? ''
+  const type = c.req.header('Content-Type') ?? ''
+  return accept.includes('text/html') && !type.startsWith('application/json')
+}
+
+/** The OpenAPI document's own parts: what no single route says. */
+const documentation = {
+  info: {
+    title: 'Spine Exercises and Back Pain: signups, course and admin API',
+    version: '1',
+    description:
+      'Generated from the route definitions and the schemas the routes validate with. Every refusal has one shape: `{"error": {"status", "message", "fields"}}`.',
+  },
+  components: {
+    securitySchemes: {
+      admin: { type: 'http' as const, scheme: 'bearer', description: 'ADMIN_TOKEN' },
+    },
+    schemas: { Error: errorSchema },
+  },
+}
+
+/** What only a test sets: where Turnstile tokens are checked (a local stand-in). */
+export interface AppOptions {
+  turnstileVerifyUrl?: string
+}
 
 /**
  * The Worker's HTTP side: security headers on everything, one error handler, then the feature
  * routes; the readers' site comes last and catches every path not taken before it.
  */
-export function createApp(content: SiteContent) {
+export function createApp(content: SiteContent, options: AppOptions = {}) {
   const app = new Hono<{ Bindings: Env }>()
   app.use(securityHeaders())
-  app.onError((err, c) => {
+
+  // Every refusal, thrown from anywhere, is shaped here: the one JSON shape for API clients, a
+  // page for browsers. Anything else is a bug: logged whole, answered with a generic 500.
+  app.onError(async (err, c) => {
+    let error: ApiError
     if (err instanceof HTTPException) {
-      if (err.status >= 500)
-        console.error(`${c.req.method} ${c.req.path}: ${err.status} ${err.message}`, err.cause ?? '')
-      return err.getResponse()
+      error = asApiError(err)
+      if (error.status >= 500)
+        console.error(`${c.req.method} ${c.req.path}: ${error.status} ${error.message}`, error.cause ?? '')
+    } else {
+      console.error(`${c.req.method} ${c.req.path}: unhandled`, err)
+      error = new ApiError(500, 'Something went wrong on our side. Please try again.')
     }
-    console.error(`${c.req.method} ${c.req.path}: unhandled`, err)
-    return c.text('Something went wrong on our side. Please try again.\n', 500)
+    const headers = { 'Cache-Control': 'no-store', ...error.headers }
+    if (wantsPage(c)) {
+      const settings = await content
+        .manifest(c.env.CONTENT)
+        .then((m) => m.settings)
+        .catch(() => undefined)
+      if (settings) return errorPage(settings, error.status, error.message, headers)
+    }
+    return c.json(error.body(), error.status, headers)
   })
-  app.route('/', signupRoutes(content))
+
+  app.route('/', signupRoutes(content, options.turnstileVerifyUrl))
   app.route('/', embedRoutes(content))
   app.route('/', webhookRoutes())
   app.route('/', adminApiRoutes(content))
   app.route('/', dashboardRoutes(content))
-  app.get('/api/openapi.json', (c) => c.json(openApiDocument(new URL(c.req.url).origin)))
+  app.get(
+    '/api/openapi.json',
+    describeRoute({ summary: 'This document', tags: ['docs'], responses: { 200: json('OpenAPI 3.1') } }),
+    openAPIRouteHandler(app, {
+      documentation: documentation as Parameters<typeof openAPIRouteHandler>[1] extends { documentation?: infer D }
+        ? D
+        : never,
+      exclude: [/^\/dev\//],
+      excludeStaticFile: false,
+      defaultValidationErrorResponse: problem('An input is invalid; each field is named'),
+    }),
+  )
+  app.get(
+    '/api/docs',
+    describeRoute({
+      summary: 'The interactive API reference (Swagger UI)',
+      tags: ['docs'],
+      responses: { 200: page('The page') },
+    }),
+    () => apiDocsPage(),
+  )
   app.route('/', linkRoutes(content))
   app.route('/', outboxRoutes(content))
   app.route('/', siteRoutes(content))

@@ -13,7 +13,7 @@ import { type MailContext, mailSetup } from './mail/config'
 import { keepDeadLetters } from './mail/dead-letters'
 import { MailerError, type SendOutcome } from './mail/mailer'
 import { ring } from './mail/relay'
-import { retryDelay } from './mail/retry'
+import { RETRY_BASE_SECONDS, retryDelay } from './mail/retry'
 import { deliverWebhook, type WebhookJob } from './mail/webhook'
 import type { SiteContent } from './site/content'
 import { lifecycleOf } from './subscribers/lifecycle'
@@ -142,14 +142,22 @@ const handlers: { [K in Kind]: Handler<Extract<Job, { kind: K }>> } = {
   lessons,
 }
 
-/** The first retry's delay in seconds (MAIL_RETRY_BASE_SECONDS, default 10). */
-const retryBase = (env: Env) => Number(env.MAIL_RETRY_BASE_SECONDS || 10)
+/** How the switchboard retries: the first delay, doubled each attempt (a test sets 0 to run fast). */
+export interface RetryPolicy {
+  baseSeconds: number
+}
 
 /**
  * The Worker's `queue` handler. A dead-letter queue's batch is kept in D1; any other batch is
  * routed by job kind and each message settled by one policy.
  */
-export async function consumeQueue(batch: MessageBatch, env: Env, content: SiteContent, now: () => number) {
+export async function consumeQueue(
+  batch: MessageBatch,
+  env: Env,
+  content: SiteContent,
+  now: () => number,
+  policy: RetryPolicy = { baseSeconds: RETRY_BASE_SECONDS },
+) {
   if (batch.queue.endsWith('-dlq')) {
     await keepDeadLetters(env.DB, batch.queue, batch.messages, now())
     batch.ackAll()
@@ -186,7 +194,7 @@ export async function consumeQueue(batch: MessageBatch, env: Env, content: SiteC
           console.error(`queue ${batch.queue}: ${kind} refused for good (${outcome.reason}); kept as a dead letter`)
           refused.push(m)
         } else {
-          const delaySeconds = outcome.delaySeconds ?? retryDelay(outcome.error, m.attempts, retryBase(env))
+          const delaySeconds = outcome.delaySeconds ?? retryDelay(outcome.error, m.attempts, policy.baseSeconds)
           console.error(`queue ${batch.queue}: ${kind} will retry in ${delaySeconds} s: ${outcome.reason}`)
           m.retry({ delaySeconds })
         }

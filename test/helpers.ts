@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers'
-import { createApp } from '../src/app'
+import { type AppOptions, createApp } from '../src/app'
 import { siteContent } from '../src/site/content'
 import { kvStore, publishSite, type SiteBuild } from '../src/site/publish'
 
@@ -8,11 +8,12 @@ export const publish = (build: SiteBuild, at = new Date('2026-11-25T12:00:00Z'),
   publishSite(kvStore(kv), build, at)
 
 /** An app that rereads the manifest on every request, so a test sees each publish at once. */
-export const freshApp = () => createApp(siteContent({ manifestTtlMs: 0, blobCacheBytes: 1 << 20 }))
+export const freshApp = (options: AppOptions = {}) =>
+  createApp(siteContent({ manifestTtlMs: 0, blobCacheBytes: 1 << 20 }), options)
 
 /** Requests a path from a fresh app against the test env (or another one). */
-export const get = (path: string, init: RequestInit = {}, bindings: Env = env) =>
-  freshApp().request(`http://localhost${path}`, init, bindings)
+export const get = (path: string, init: RequestInit = {}, bindings: Env = env, options: AppOptions = {}) =>
+  freshApp(options).request(`http://localhost${path}`, init, bindings)
 
 /**
  * Text of every element matching `selector`, whitespace folded, read with the runtime's own
@@ -78,6 +79,8 @@ export interface SignupOptions {
   bindings?: Env
   /** What Cloudflare's edge knows of the request (its time zone, for one). */
   cf?: Record<string, unknown>
+  /** What only tests set on the app (a local Turnstile). */
+  app?: AppOptions
 }
 
 /** Posts a signup as a browser form (default) or as JSON, from its own client IP. */
@@ -95,6 +98,7 @@ export async function signup(fields: Record<string, unknown>, o: SignupOptions =
     '/api/subscribe',
     { method: 'POST', headers, body, redirect: 'manual', ...(o.cf ? { cf: o.cf } : {}) },
     o.bindings,
+    o.app,
   )
 }
 

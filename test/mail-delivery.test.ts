@@ -203,17 +203,14 @@ describe('a deployed Worker that is missing a secret', () => {
 })
 
 describe('with TURNSTILE_SECRET set', () => {
-  const guarded: Env = {
-    ...env,
-    TURNSTILE_SECRET: 'turnstile-test-secret',
-    TURNSTILE_VERIFY_URL: inject('turnstileUrl'),
-  }
+  const guarded: Env = { ...env, TURNSTILE_SECRET: 'turnstile-test-secret' }
+  const app = { turnstileVerifyUrl: inject('turnstileUrl') }
 
   it.each([
     ['no token', {}],
     ['a bad token', { 'cf-turnstile-response': 'bot' }],
   ])('refuses a signup with %s with 403, naming the field', async (_, extra) => {
-    const res = await signup({ email: 'bot@example.com', consent, ...extra }, { json: true, bindings: guarded })
+    const res = await signup({ email: 'bot@example.com', consent, ...extra }, { json: true, bindings: guarded, app })
     expect(res.status).toBe(403)
     expect(((await res.json()) as { error: { fields: object } }).error.fields).toHaveProperty('cf-turnstile-response')
     expect(await subscriberByEmail('bot@example.com')).toBeNull()
@@ -222,7 +219,7 @@ describe('with TURNSTILE_SECRET set', () => {
   it('takes a signup whose token passes', async () => {
     const res = await signup(
       { email: 'human@example.com', consent, 'cf-turnstile-response': 'pass' },
-      { json: true, bindings: guarded },
+      { json: true, bindings: guarded, app },
     )
     expect(res.status).toBe(202)
   })

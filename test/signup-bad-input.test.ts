@@ -88,14 +88,23 @@ describe('a signup the endpoint cannot take', () => {
 
   it('refuses the 11th signup in a minute from one IP with 429 and Retry-After', async () => {
     const ip = nextIp()
-    for (let i = 0; i < 10; i++) {
-      expect((await signup({ email: `burst${i}@example.com`, consent }, { json: true, ip })).status).toBe(202)
+    // The limit counts per minute of the clock: ten go through, the next is refused, unless the
+    // minute turned in between (then the next ten go through first). 21 tries always meet a 429.
+    let res: Response | undefined
+    let accepted = 0
+    for (let i = 0; i < 21; i++) {
+      res = await signup({ email: `burst${i}@example.com`, consent }, { json: true, ip })
+      if (res.status !== 202) break
+      accepted += 1
     }
-    const res = await signup({ email: 'burst10@example.com', consent }, { json: true, ip })
+    expect(accepted).toBeGreaterThanOrEqual(10)
+    expect(accepted).toBeLessThanOrEqual(20)
+    const refused = `burst${accepted}@example.com`
+    if (!res) throw new Error('no answer')
     expect(res.status).toBe(429)
     expect(res.headers.get('retry-after')).toBe('60')
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/too many signups/)
-    const row = await env.DB.prepare('SELECT 1 FROM subscribers WHERE email = ?').bind('burst10@example.com').first()
+    const row = await env.DB.prepare('SELECT 1 FROM subscribers WHERE email = ?').bind(refused).first()
     expect(row).toBeNull()
     expect((await signup({ email: 'burst11@example.com', consent }, { json: true })).status).toBe(202)
   })

@@ -1,8 +1,9 @@
 import { createMiddleware } from 'hono/factory'
 import { timingSafeEqual } from 'hono/utils/buffer'
+import { ApiError } from '../lib/errors'
 
 const fail = (status: 401 | 403 | 503, message: string, headers: Record<string, string> = {}) =>
-  Response.json({ error: { status, message } }, { status, headers })
+  new ApiError(status, message, { headers })
 
 /**
  * The admin API's door: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time with
@@ -12,11 +13,11 @@ export const adminAuth = createMiddleware<{ Bindings: Env }>(async (c, next) => 
   const expected = c.env.ADMIN_TOKEN
   if (!expected) {
     console.error('admin refused: ADMIN_TOKEN is not set')
-    return fail(503, 'the admin API is not configured (ADMIN_TOKEN)')
+    throw fail(503, 'the admin API is not configured (ADMIN_TOKEN)')
   }
   const given = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('Authorization') ?? '')?.[1]
   if (!given)
-    return fail(401, 'an Authorization: Bearer token is required', { 'WWW-Authenticate': 'Bearer realm="admin"' })
-  if (!(await timingSafeEqual(expected, given))) return fail(403, 'that token is not the admin token')
+    throw fail(401, 'an Authorization: Bearer token is required', { 'WWW-Authenticate': 'Bearer realm="admin"' })
+  if (!(await timingSafeEqual(expected, given))) throw fail(403, 'that token is not the admin token')
   await next()
 })

@@ -1,41 +1,54 @@
 /** CSV import of subscribers with their consent evidence: every row checked, all taken in one go. */
 import Papa from 'papaparse'
-import { z } from 'zod'
+import * as v from 'valibot'
+import { fieldProblems } from '../lib/errors'
 import { ring } from '../mail/relay'
 import type { LifecycleDeps } from '../subscribers/lifecycle'
 import * as lifecycle from '../subscribers/lifecycle'
-import { DEFAULT_COURSE, fieldErrors, isTimeZone } from '../subscribers/schema'
+import { courseId, DEFAULT_COURSE, fields } from '../subscribers/schema'
 import { normalizeEmail } from '../subscribers/store'
 import { type SuppressionReason, suppressionHash, suppressionsOf } from '../subscribers/suppression'
+import { STATUSES } from './schemas'
 
-const STATUSES = ['pending', 'active', 'paused', 'completed', 'unsubscribed', 'bounced', 'complained'] as const
-const optional = (max: number) => z.string().max(max, `must be at most ${max} characters`).optional()
-const instant = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date and time' })
+/** A moment in the past, as ISO 8601 with its offset: consent cannot be given tomorrow. */
+const instant = (now: number) =>
+  v.pipe(
+    v.string(),
+    v.isoTimestamp('must be an ISO 8601 date and time with its offset'),
+    v.check((s) => Date.parse(s) <= now, 'must not be in the future'),
+  )
 
-/** One row of an import: the export's columns, so an export imports back as it was. */
-const rowSchema = z.object({
-  email: z.email('must be a valid email address').max(254),
-  first_name: optional(50),
-  status: z.enum(STATUSES, { error: `must be one of ${STATUSES.join(', ')}` }).default('active'),
-  course: z.string().max(64).default(DEFAULT_COURSE),
-  timezone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone').default('UTC'),
-  lessons_received: z.coerce.number().int().min(0).max(1000).default(0),
-  source: optional(64),
-  referrer: optional(2048),
-  landing_path: optional(2048),
-  utm_source: optional(200),
-  utm_medium: optional(200),
-  utm_campaign: optional(200),
-  utm_term: optional(200),
-  utm_content: optional(200),
-  consent_at: instant,
-  consent_text: z.string().min(1, 'is required: the wording the person agreed to').max(1000),
-  consent_ip: optional(64),
-  consent_user_agent: optional(512),
-  created_at: instant.optional(),
-  confirmed_at: instant.optional(),
-  unsubscribed_at: instant.optional(),
-})
+/**
+ * One row of an import: the export's columns, so an export imports back as it was. Each field is
+ * checked by the same rule as at signup (a name with a line break or markup is refused here too).
+ */
+const rowSchema = (now: number) =>
+  v.object({
+    email: fields.email,
+    first_name: fields.name,
+    status: v.optional(v.picklist(STATUSES, `must be one of ${STATUSES.join(', ')}`), 'active'),
+    course: v.optional(courseId, DEFAULT_COURSE),
+    timezone: fields.timezone,
+    lessons_received: v.optional(
+      v.pipe(v.string(), v.regex(/^\d{1,4}$/, 'must be a whole number'), v.transform(Number)),
+      '0',
+    ),
+    source: fields.source,
+    referrer: fields.referrer,
+    landing_path: fields.landingPath,
+    utm_source: fields.utm,
+    utm_medium: fields.utm,
+    utm_campaign: fields.utm,
+    utm_term: fields.utm,
+    utm_content: fields.utm,
+    consent_at: instant(now),
+    consent_text: v.pipe(fields.consent, v.trim(), v.minLength(1, 'is required: the wording the person agreed to')),
+    consent_ip: v.optional(v.pipe(v.string(), v.ip('must be an IP address'))),
+    consent_user_agent: fields.userAgent,
+    created_at: v.optional(instant(now)),
+    confirmed_at: v.optional(instant(now)),
+    unsubscribed_at: v.optional(instant(now)),
+  })
 
 /** What an import did: rows taken, and each refused row with its line and reasons. */
 export interface ImportReport {
@@ -70,24 +83,29 @@ export async function importSubscribers(
   })
   const report: ImportReport = { taken: 0, refused: [] }
   const seen = new Set<string>()
-  const checked: { line: number; row: z.infer<typeof rowSchema> }[] = []
+  const checked: { line: number; row: v.InferOutput<ReturnType<typeof rowSchema>> }[] = []
+  const schema = rowSchema(now)
   for (const [i, raw] of parsed.data.entries()) {
     const line = i + 2 // the header is line 1
     const cleaned = Object.fromEntries(
       Object.entries(raw).flatMap(([k, v]) => (v === '' || v === undefined ? [] : [[k.trim(), unneutralise(v)]])),
     )
-    const row = rowSchema.safeParse(cleaned)
+    const row = v.safeParse(schema, cleaned)
     const email = String(cleaned.email ?? '')
     if (!row.success) {
-      report.refused.push({ line, email, reasons: Object.entries(fieldErrors(row.error)).map(([f, m]) => `${f} ${m}`) })
+      report.refused.push({
+        line,
+        email,
+        reasons: Object.entries(fieldProblems(row.issues)).map(([f, m]) => `${f} ${m}`),
+      })
       continue
     }
-    const lessons = Object.hasOwn(courses, row.data.course) ? courses[row.data.course] : undefined
+    const lessons = Object.hasOwn(courses, row.output.course) ? courses[row.output.course] : undefined
     if (lessons === undefined) {
       report.refused.push({ line, email, reasons: [`course must be one of ${Object.keys(courses).join(', ')}`] })
       continue
     }
-    if (row.data.lessons_received > lessons) {
+    if (row.output.lessons_received > lessons) {
       report.refused.push({
         line,
         email,
@@ -95,13 +113,13 @@ export async function importSubscribers(
       })
       continue
     }
-    const key = `${normalizeEmail(row.data.email)} ${row.data.course}`
+    const key = `${normalizeEmail(row.output.email)} ${row.output.course}`
     if (seen.has(key)) {
       report.refused.push({ line, email, reasons: ['repeats an earlier row'] })
       continue
     }
     seen.add(key)
-    checked.push({ line, row: row.data })
+    checked.push({ line, row: row.output })
   }
   const addresses = checked.map((g) => normalizeEmail(g.row.email))
   const hashes = await Promise.all(addresses.map((a) => suppressionHash(a)))
@@ -134,7 +152,7 @@ export async function importSubscribers(
       firstName: r.first_name ?? null,
       course: r.course,
       status: r.status,
-      timezone: r.timezone,
+      timezone: r.timezone ?? 'UTC',
       lessonPosition: r.lessons_received,
       // An active subscriber's next lesson is due now; the cron picks it up.
       nextSendAt: r.status === 'active' ? now : null,

@@ -1,49 +1,60 @@
-import { z } from 'zod'
-import { DEFAULT_COURSE } from '../subscribers/schema'
+import * as v from 'valibot'
+import { courseId, DEFAULT_COURSE, fields, strictMessage } from '../subscribers/schema'
 
 /** The admin API's inputs; the routes validate with them and the OpenAPI document is made from them. */
 
-const STATUSES = ['pending', 'active', 'paused', 'completed', 'unsubscribed', 'bounced', 'complained'] as const
-const day = z.iso.date('must be a date (YYYY-MM-DD)')
+export const STATUSES = ['pending', 'active', 'paused', 'completed', 'unsubscribed', 'bounced', 'complained'] as const
+const day = v.optional(v.pipe(v.string(), v.isoDate('must be a date (YYYY-MM-DD)')))
+/** A whole number in a query string, from `min` to `max`. */
+const whole = (min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^\d{1,6}$/, 'must be a whole number'),
+    v.transform(Number),
+    v.minValue(min, `must be ${min} to ${max}`),
+    v.maxValue(max, `must be ${min} to ${max}`),
+  )
 
 /** Filters of the subscriber list and its CSV export. */
 const filterFields = {
-  status: z.enum(STATUSES, { error: `must be one of ${STATUSES.join(', ')}` }).optional(),
-  source: z.string().max(64, 'must be at most 64 characters').optional(),
-  utm_campaign: z.string().max(200, 'must be at most 200 characters').optional(),
-  created_from: day.optional(),
-  created_to: day.optional(),
-  lesson_reached: z.coerce
-    .number({ error: 'must be a whole number' })
-    .int('must be a whole number')
-    .min(0)
-    .max(1000)
-    .optional(),
+  status: v.optional(v.picklist(STATUSES, `must be one of ${STATUSES.join(', ')}`)),
+  source: fields.source,
+  utm_campaign: fields.utm,
+  created_from: day,
+  created_to: day,
+  lesson_reached: v.optional(whole(0, 1000)),
 }
-export const listSchema = z.strictObject({
-  ...filterFields,
-  limit: z.coerce
-    .number({ error: 'must be a whole number' })
-    .int()
-    .min(1, 'must be 1 to 500')
-    .max(500, 'must be 1 to 500')
-    .default(50),
-  cursor: z.string().max(200).optional(),
-})
-export const exportSchema = z.strictObject(filterFields)
+export const listSchema = v.strictObject(
+  { ...filterFields, limit: v.optional(whole(1, 500), '50'), cursor: v.optional(v.pipe(v.string(), v.maxLength(200))) },
+  strictMessage,
+)
+export const exportSchema = v.strictObject(filterFields, strictMessage)
 
 /** GET /api/admin/stats. */
-export const statsSchema = z.strictObject({ from: day.optional(), to: day.optional() })
+export const statsSchema = v.strictObject({ from: day, to: day }, strictMessage)
 
 /** POST /api/admin/test-email. */
-export const testSchema = z.strictObject({
-  to: z.email('must be an email address'),
-  email: z.enum(['confirmation', 'lesson', 'course-complete'], {
-    error: 'must be confirmation, lesson or course-complete',
-  }),
-  course: z.string().max(64).default(DEFAULT_COURSE),
-  lesson: z.number({ error: 'must be a lesson number' }).int().min(1).optional(),
-})
+export const testSchema = v.pipe(
+  v.strictObject(
+    {
+      to: fields.email,
+      email: v.picklist(
+        ['confirmation', 'lesson', 'course-complete'],
+        'must be confirmation, lesson or course-complete',
+      ),
+      course: v.optional(courseId, DEFAULT_COURSE),
+      lesson: v.optional(
+        v.pipe(
+          v.number('must be a lesson number'),
+          v.integer('must be a lesson number'),
+          v.minValue(1, 'must be 1 or more'),
+        ),
+      ),
+    },
+    strictMessage,
+  ),
+  v.metadata({ ref: 'TestEmail' }),
+)
 
 /** /api/admin/people/:email. */
-export const personSchema = z.object({ email: z.email('must be an email address') })
+export const personSchema = v.object({ email: fields.email })

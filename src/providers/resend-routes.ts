@@ -1,18 +1,23 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { Webhook } from 'standardwebhooks'
-import { z } from 'zod'
+import * as v from 'valibot'
+import { describeRoute, json, problem } from '../lib/api'
+import { ApiError } from '../lib/errors'
 import { ring } from '../mail/relay'
 import { lifecycleOf } from '../subscribers/lifecycle'
 import { EMAIL_EVENT_TYPES, type EmailEvent, recipients, recordEmailEvent } from './resend-events'
 
-const eventSchema = z.object({
-  type: z.string(),
-  created_at: z.string(),
-  data: z.object({}).passthrough(),
+const eventSchema = v.looseObject({
+  type: v.string(),
+  created_at: v.pipe(
+    v.string(),
+    v.check((s) => !Number.isNaN(Date.parse(s))),
+  ),
+  data: v.looseObject({}),
 })
 
-type Answer = { status: 'recorded' | 'duplicate' | 'ignored' } | { error: { status: number; message: string } }
+type Answer = { status: 'recorded' | 'duplicate' | 'ignored' }
 
 /**
  * POST /api/webhooks/resend: Resend's reports on each email (delivered, opened, clicked, bounced,
@@ -24,15 +29,27 @@ export function webhookRoutes() {
   const app = new Hono<{ Bindings: Env }>()
   app.post(
     '/api/webhooks/resend',
+    describeRoute({
+      summary: "Resend's reports on each email (signed with RESEND_WEBHOOK_SECRET)",
+      tags: ['providers'],
+      responses: {
+        200: json('Recorded, a duplicate, or a type this project ignores'),
+        400: problem('Not signed by Resend, or not a Resend event'),
+        413: problem('Body over 256 KB'),
+        503: problem('RESEND_WEBHOOK_SECRET is not configured'),
+      },
+    }),
     bodyLimit({
       maxSize: 256 * 1024,
-      onError: (c) => c.json<Answer>({ error: { status: 413, message: 'body over 256 KB' } }, 413),
+      onError: () => {
+        throw new ApiError(413, 'the body is larger than 256 KB')
+      },
     }),
     async (c) => {
       const secret = c.env.RESEND_WEBHOOK_SECRET
       if (!secret) {
         console.error('resend webhook refused: RESEND_WEBHOOK_SECRET is not set')
-        return c.json<Answer>({ error: { status: 503, message: 'webhooks are not configured' } }, 503)
+        throw new ApiError(503, 'webhooks are not configured')
       }
       const raw = await c.req.text()
       const id = c.req.header('svix-id') ?? ''
@@ -45,18 +62,15 @@ export function webhookRoutes() {
         })
       } catch (err) {
         const why = err instanceof Error ? err.message : 'invalid'
-        return c.json<Answer>({ error: { status: 400, message: `signature refused: ${why}` } }, 400)
+        throw new ApiError(400, `signature refused: ${why}`)
       }
-      const parsed = eventSchema.safeParse(payload)
-      if (!parsed.success) return c.json<Answer>({ error: { status: 400, message: 'body is not a Resend event' } }, 400)
-      if (!(EMAIL_EVENT_TYPES as readonly string[]).includes(parsed.data.type))
-        return c.json<Answer>({ status: 'ignored' })
-      if (!recipients(parsed.data as EmailEvent))
-        return c.json<Answer>(
-          { error: { status: 400, message: 'data.to must be an address or a list of addresses' } },
-          400,
-        )
-      const { recorded, outbox } = await recordEmailEvent(lifecycleOf(c.env), id, parsed.data as EmailEvent, Date.now())
+      const parsed = v.safeParse(eventSchema, payload)
+      if (!parsed.success) throw new ApiError(400, 'the body is not a Resend event')
+      const event = parsed.output
+      if (!(EMAIL_EVENT_TYPES as readonly string[]).includes(event.type)) return c.json<Answer>({ status: 'ignored' })
+      if (!recipients(event as EmailEvent))
+        throw new ApiError(400, { 'data.to': 'must be an address or a list of addresses' })
+      const { recorded, outbox } = await recordEmailEvent(lifecycleOf(c.env), id, event as EmailEvent, Date.now())
       await ring(c.env.DB, c.env.MAIL, outbox)
       return c.json<Answer>({ status: recorded ? 'recorded' : 'duplicate' })
     },

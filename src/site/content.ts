@@ -1,4 +1,4 @@
-import { HTTPException } from 'hono/http-exception'
+import { ApiError } from '../lib/errors'
 import type { EmailTemplate } from './manifest'
 import { blobCache, type Manifest, type ManifestEmail, manifestCache } from './manifest'
 
@@ -22,13 +22,9 @@ export interface SiteContent {
 
 /** A 503 that says what a reader can do; `why` goes to the log, not to the reader. */
 export const unavailable = (why: string, cause?: unknown) =>
-  new HTTPException(503, {
-    message: why,
-    cause,
-    res: new Response('The site is being published or its storage is unreachable. Please try again in a minute.\n', {
-      status: 503,
-      headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '30', 'Cache-Control': 'no-store' },
-    }),
+  new ApiError(503, 'The site is being published or its storage is unreachable. Please try again in a minute.', {
+    headers: { 'Retry-After': '30' },
+    cause: cause === undefined ? why : new Error(why, { cause }),
   })
 
 /** Reads published content through the isolate's caches (one set per app instance). */

@@ -63,8 +63,16 @@ const BLOB_CACHE_TTL_SECONDS = 86_400
 
 /** Reads the current manifest from KV; undefined when nothing has been published. */
 export async function readManifest(kv: KVNamespace): Promise<Manifest | undefined> {
-  return (await kv.get<Manifest>(keys.manifest, { type: 'json' })) ?? undefined
+  const json = await kv.get(keys.manifest)
+  // Every object is read without a prototype: a course, page or email named by a request
+  // ("constructor", "__proto__") is then simply absent instead of Object's own members.
+  return json === null ? undefined : (JSON.parse(json, (_, value) => withoutPrototype(value)) as Manifest)
 }
+
+const withoutPrototype = (value: unknown) =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? Object.assign(Object.create(null) as object, value)
+    : value
 
 /** Reads one published blob out of KV; undefined if it is missing. */
 export async function readBlob(kv: KVNamespace, hash: string): Promise<ArrayBuffer | undefined> {

@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { describeRoute, pageRoute } from '../lib/api'
 import type { SiteContent } from '../site/content'
 import { renderPage } from '../ui/page'
 import { SignupForm, UTM_FIELDS } from '../ui/signup-form'
@@ -17,52 +18,65 @@ const text = (v: string | undefined, max: number) => (v ? v.slice(0, max) : unde
 export function embedRoutes(content: SiteContent) {
   const app = new Hono<{ Bindings: Env }>()
 
-  app.get('/embed.js', (c) =>
-    c.body(embedScript, 200, {
-      'Content-Type': 'text/javascript; charset=utf-8',
-      'Cache-Control': 'public, max-age=3600',
-      // Loaded by other sites' pages: a script tag from another origin needs this to run.
-      'Cross-Origin-Resource-Policy': 'cross-origin',
+  app.get(
+    '/embed.js',
+    describeRoute({
+      summary: 'The embed script partners paste into a page',
+      tags: ['signups'],
+      responses: {
+        200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' as const } } } },
+      },
     }),
+    (c) =>
+      c.body(embedScript, 200, {
+        'Content-Type': 'text/javascript; charset=utf-8',
+        'Cache-Control': 'public, max-age=3600',
+        // Loaded by other sites' pages: a script tag from another origin needs this to run.
+        'Cross-Origin-Resource-Policy': 'cross-origin',
+      }),
   )
 
-  app.get('/embed/signup', async (c) => {
-    const settings = (await content.manifest(c.env.CONTENT)).settings
-    const requested = c.req.query('course') || DEFAULT_COURSE
-    const courseId = Object.hasOwn(settings.courses, requested) ? requested : DEFAULT_COURSE
-    const course = settings.courses[courseId]
-    if (!course) return c.notFound()
-    const carried = Object.fromEntries(
-      [...UTM_FIELDS, 'referrer'].flatMap((k) =>
-        c.req.query(k) ? [[k, text(c.req.query(k), k === 'referrer' ? 2048 : 200)]] : [],
-      ),
-    )
-    const body = (
-      <SignupForm
-        id="embed"
-        course={courseId}
-        consent={course.consent}
-        source={text(c.req.query('source'), 64) ?? 'embed'}
-        landingPath={text(c.req.query('landing'), 2048)}
-        carried={carried}
-        heading={course.title}
-        turnstileSiteKey={settings.turnstileSiteKey}
-        embed
-      />
-    )
-    return renderPage(
-      settings,
-      {
-        title: course.title,
-        description: course.title,
-        withFormScript: true,
-        embed: { framableBy: settings.signupOrigins ?? [] },
-      },
-      body,
-    )
-  })
+  app.get(
+    '/embed/signup',
+    pageRoute('The embeddable signup form (framable by signupOrigins only)', {}, ['signups']),
+    async (c) => {
+      const settings = (await content.manifest(c.env.CONTENT)).settings
+      const requested = c.req.query('course') || DEFAULT_COURSE
+      const courseId = Object.hasOwn(settings.courses, requested) ? requested : DEFAULT_COURSE
+      const course = settings.courses[courseId]
+      if (!course) return c.notFound()
+      const carried = Object.fromEntries(
+        [...UTM_FIELDS, 'referrer'].flatMap((k) =>
+          c.req.query(k) ? [[k, text(c.req.query(k), k === 'referrer' ? 2048 : 200)]] : [],
+        ),
+      )
+      const body = (
+        <SignupForm
+          id="embed"
+          course={courseId}
+          consent={course.consent}
+          source={text(c.req.query('source'), 64) ?? 'embed'}
+          landingPath={text(c.req.query('landing'), 2048)}
+          carried={carried}
+          heading={course.title}
+          turnstileSiteKey={settings.turnstileSiteKey}
+          embed
+        />
+      )
+      return renderPage(
+        settings,
+        {
+          title: course.title,
+          description: course.title,
+          withFormScript: true,
+          embed: { framableBy: settings.signupOrigins ?? [] },
+        },
+        body,
+      )
+    },
+  )
 
-  app.get('/embed/thanks', async (c) => {
+  app.get('/embed/thanks', pageRoute('After an embedded signup', {}, ['signups']), async (c) => {
     const settings = (await content.manifest(c.env.CONTENT)).settings
     return renderPage(
       settings,

@@ -2,7 +2,10 @@ import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
 import type { Child } from 'hono/jsx'
+import * as v from 'valibot'
 import { afterAnswer } from '../lib/after-answer'
+import { describeRoute, page as pageSpec, resolver } from '../lib/api'
+import { fieldProblems } from '../lib/errors'
 import { type CourseSchedule, movedToZone } from '../lib/schedule'
 import { type TokenPurpose, verifyToken } from '../lib/tokens'
 import { ring } from '../mail/relay'
@@ -20,11 +23,25 @@ import {
   Unsubscribed,
   UnsubscribePrompt,
 } from './render/pages'
-import { fieldErrors, preferencesSchema } from './schema'
+import { preferencesSchema } from './schema'
 import * as store from './store'
 
 type LinkEnv = { Bindings: Env; Variables: { subscriberId: string; round: number | undefined } }
 type Ctx = Context<LinkEnv>
+
+/** What every page behind an email's link may answer. */
+const linkSpec = (summary: string, responses: Record<number, unknown> = {}) => ({
+  summary,
+  tags: ['links in emails'],
+  responses: {
+    200: pageSpec('The page'),
+    400: pageSpec('A malformed link, or bad input'),
+    403: pageSpec('A forged, altered, expired or misdirected link'),
+    413: pageSpec('Body too large'),
+    ...responses,
+  },
+})
+const link = (summary: string, responses: Record<number, unknown> = {}) => describeRoute(linkSpec(summary, responses))
 
 const ENDED: store.SubscriberStatus[] = ['unsubscribed', 'bounced', 'complained']
 
@@ -87,56 +104,88 @@ export function linkRoutes(content: SiteContent) {
     return page(c, 'You are in', <Confirmed courseTitle={title} preferencesUrl={links.preferences} />)
   }
 
-  app.get('/confirm/:token', signed('confirm'), async (c) =>
-    confirmPage(c, await store.getSubscriber(c.env.DB, c.get('subscriberId')), true),
+  app.get(
+    '/confirm/:token',
+    link('The confirm page (a button; mail scanners only GET)'),
+    signed('confirm'),
+    async (c) => confirmPage(c, await store.getSubscriber(c.env.DB, c.get('subscriberId')), true),
   )
 
-  app.post('/confirm/:token', small, signed('confirm'), async (c) => {
-    const id = c.get('subscriberId')
-    const round = c.get('round')
-    const now = Date.now()
-    const result = round === undefined ? undefined : await lifecycle.confirm(lifecycleOf(c.env), id, round, now)
-    if (result) await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, result.outbox))
-    return confirmPage(c, result?.changed[0] ?? (await store.getSubscriber(c.env.DB, id)), false)
-  })
+  app.post(
+    '/confirm/:token',
+    link('Confirm the subscription for the signup the link was sent for', {
+      409: pageSpec('A link from an earlier signup'),
+    }),
+    small,
+    signed('confirm'),
+    async (c) => {
+      const id = c.get('subscriberId')
+      const round = c.get('round')
+      const now = Date.now()
+      const result = round === undefined ? undefined : await lifecycle.confirm(lifecycleOf(c.env), id, round, now)
+      if (result) await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, result.outbox))
+      return confirmPage(c, result?.changed[0] ?? (await store.getSubscriber(c.env.DB, id)), false)
+    },
+  )
 
-  app.get('/unsubscribe/:token', signed('unsubscribe'), (c) => page(c, 'Unsubscribe', <UnsubscribePrompt />))
+  app.get('/unsubscribe/:token', link('The unsubscribe page'), signed('unsubscribe'), (c) =>
+    page(c, 'Unsubscribe', <UnsubscribePrompt />),
+  )
 
   // One handler for the page's button and for RFC 8058 one-click (body List-Unsubscribe=One-Click).
-  app.post('/unsubscribe/:token', small, signed('unsubscribe'), async (c) => {
-    const body: Record<string, unknown> = await c.req.parseBody().catch(() => ({}))
-    // An unsubscribe link works whatever round it came from: stopping mail must never fail.
-    const left = await lifecycle.unsubscribe(
-      lifecycleOf(c.env),
-      c.get('subscriberId'),
-      Date.now(),
-      body['List-Unsubscribe'] === 'One-Click',
-    )
-    await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, left.outbox))
-    return page(c, 'You are unsubscribed', <Unsubscribed />)
-  })
+  app.post(
+    '/unsubscribe/:token',
+    link('Unsubscribe at once (RFC 8058 one-click: List-Unsubscribe=One-Click)'),
+    small,
+    signed('unsubscribe'),
+    async (c) => {
+      const body: Record<string, unknown> = await c.req.parseBody().catch(() => ({}))
+      // An unsubscribe link works whatever round it came from: stopping mail must never fail.
+      const left = await lifecycle.unsubscribe(
+        lifecycleOf(c.env),
+        c.get('subscriberId'),
+        Date.now(),
+        body['List-Unsubscribe'] === 'One-Click',
+      )
+      await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, left.outbox))
+      return page(c, 'You are unsubscribed', <Unsubscribed />)
+    },
+  )
 
-  app.get('/preferences/:token', signed('preferences'), (c) => preferences(c, c.get('subscriberId')))
+  app.get('/preferences/:token', link('The preferences page'), signed('preferences'), (c) =>
+    preferences(c, c.get('subscriberId')),
+  )
 
-  app.post('/preferences/:token', small, signed('preferences'), async (c) => {
-    const id = c.get('subscriberId')
-    const raw = await c.req.parseBody().catch(() => undefined)
-    const parsed = preferencesSchema.safeParse(raw ?? {})
-    if (!parsed.success) return preferences(c, id, { errors: fieldErrors(parsed.error), status: 400 })
-    const { action, name, timezone } = parsed.data
-    const now = Date.now()
-    const current = await store.getSubscriber(c.env.DB, id)
-    if (!current) return page(c, 'Subscription ended', <Ended />, 404)
-    const schedule = (await content.manifest(c.env.CONTENT)).settings.courses[current.course]?.schedule
-    const result = await applyPreference(lifecycleOf(c.env), current, action, now, name, timezone, schedule)
-    if (result.changed.length === 0)
-      return preferences(c, id, {
-        errors: { form: `You cannot ${action} the course from its current state.` },
-        status: 409,
-      })
-    await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, result.outbox))
-    return preferences(c, id, { saved: savedText[action] })
-  })
+  app.post(
+    '/preferences/:token',
+    describeRoute({
+      ...linkSpec('Pause, resume, restart, or change first name and time zone', {
+        409: pageSpec('Not possible from the current state'),
+      }),
+      requestBody: { content: { 'application/x-www-form-urlencoded': { schema: resolver(preferencesSchema) } } },
+    }),
+    small,
+    signed('preferences'),
+    async (c) => {
+      const id = c.get('subscriberId')
+      const raw = await c.req.parseBody().catch(() => undefined)
+      const parsed = v.safeParse(preferencesSchema, raw ?? {})
+      if (!parsed.success) return preferences(c, id, { errors: fieldProblems(parsed.issues), status: 400 })
+      const { action, name, timezone } = parsed.output
+      const now = Date.now()
+      const current = await store.getSubscriber(c.env.DB, id)
+      if (!current) return page(c, 'Subscription ended', <Ended />, 404)
+      const schedule = (await content.manifest(c.env.CONTENT)).settings.courses[current.course]?.schedule
+      const result = await applyPreference(lifecycleOf(c.env), current, action, now, name, timezone, schedule)
+      if (result.changed.length === 0)
+        return preferences(c, id, {
+          errors: { form: `You cannot ${action} the course from its current state.` },
+          status: 409,
+        })
+      await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, result.outbox))
+      return preferences(c, id, { saved: savedText[action] })
+    },
+  )
 
   const preferences = async (
     c: Ctx,

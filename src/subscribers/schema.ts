@@ -1,24 +1,21 @@
-import { z } from 'zod'
+/**
+ * One schema per field of a subscriber, whatever the door it comes through: the signup form and
+ * its JSON twin, the Referer fallback, the preferences page and the CSV import all check a name, an
+ * address or a UTM value with the same rule. The OpenAPI document is made from these schemas.
+ */
+import * as v from 'valibot'
 
 /** The program readers join when a signup names none. */
 export const DEFAULT_COURSE = 'cure-back-pain-program'
 
-const CONTROL = /[\p{Cc}\u2028\u2029]/u
+/** Line breaks, NUL and other control characters, and the bidi controls that reorder what a marketer reads. */
+const CONTROL = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u
 
 /** "is required" when absent, "must be text" when it is a number, a list or a file. */
-const requiredText = (absent: string) => ({
-  error: (issue: { input: unknown }) => (issue.input === undefined ? absent : 'must be text'),
-})
+const text = (absent = 'is required') => v.string((issue) => (issue.input === undefined ? absent : 'must be text'))
 
-/** Free text from a form: trimmed, bounded, one line; empty means absent. */
-const line = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `must be at most ${max} characters`)
-    .refine((v) => !CONTROL.test(v), 'must be one line of text')
-    .transform((v) => (v === '' ? undefined : v))
-    .optional()
+const atMost = (max: number) => v.maxLength<string, number, string>(max, `must be at most ${max} characters`)
+const emptyIsAbsent = v.transform((s: string) => (s === '' ? undefined : s))
 
 /** True when the runtime knows `tz` as an IANA time zone (aliases such as `US/Pacific` too). */
 export function isTimeZone(tz: string): boolean {
@@ -30,92 +27,134 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
-const timezone = z
-  .string()
-  .trim()
-  .max(64, 'must be at most 64 characters')
-  .refine((v) => v === '' || isTimeZone(v), 'must be an IANA time zone such as Europe/London')
-  .transform((v) => (v === '' ? undefined : v))
-  .optional()
+/** Free text on one line: trimmed, bounded; empty means absent. */
+export const line = (max: number) =>
+  v.optional(
+    v.pipe(
+      text(),
+      v.trim(),
+      atMost(max),
+      v.check((s) => !CONTROL.test(s), 'must be one line of text'),
+      emptyIsAbsent,
+    ),
+  )
 
-const firstName = z
-  .string()
-  .trim()
-  .max(50, 'must be at most 50 characters')
-  .regex(/^[\p{L}\p{M}' .-]*$/u, 'may contain only letters, spaces, apostrophes, dots and hyphens')
-  .transform((v) => (v === '' ? undefined : v))
-  .optional()
+/** A course's id, as content/site.json names it. */
+export const courseId = v.pipe(
+  text(),
+  v.trim(),
+  atMost(64),
+  v.regex(/^[\w-]*$/, 'may contain only letters, digits, _ and -'),
+)
+
+/** The fields of a subscriber, each with its one rule. */
+export const fields = {
+  email: v.pipe(text(), v.trim(), v.minLength(1, 'is required'), atMost(254), v.email('must be a valid email address')),
+  name: v.optional(
+    v.pipe(
+      text(),
+      v.trim(),
+      atMost(50),
+      v.regex(/^[\p{L}\p{M}' .-]*$/u, 'may contain only letters, spaces, apostrophes, dots and hyphens'),
+      emptyIsAbsent,
+    ),
+  ),
+  timezone: v.optional(
+    v.pipe(
+      text(),
+      v.trim(),
+      atMost(64),
+      v.check((s) => s === '' || isTimeZone(s), 'must be an IANA time zone such as Europe/London'),
+      emptyIsAbsent,
+    ),
+  ),
+  source: v.optional(
+    v.pipe(
+      text(),
+      v.trim(),
+      atMost(64),
+      v.regex(/^[\w.:/-]*$/, 'may contain only letters, digits and . : / _ -'),
+      emptyIsAbsent,
+    ),
+  ),
+  utm: line(200),
+  course: v.optional(v.pipe(courseId, emptyIsAbsent)),
+  landingPath: v.optional(
+    v.pipe(
+      text(),
+      atMost(2048),
+      v.regex(/^(\/|https?:\/\/)\S*$/, 'must be a path starting with / or, from an embedded form, an http(s) URL'),
+    ),
+  ),
+  referrer: v.optional(
+    v.pipe(
+      text(),
+      atMost(2048),
+      v.url('must be an http(s) URL'),
+      v.check((s) => /^https?:\/\//i.test(s), 'must be an http(s) URL'),
+    ),
+  ),
+  consent: v.pipe(text('is required: tick the box to agree'), atMost(1000)),
+  userAgent: line(512),
+}
+
+/** The one message of a strict object: unknown fields and missing ones, each named. */
+export const strictMessage = (issue: v.StrictObjectIssue | v.ObjectIssue) =>
+  issue.expected === 'never'
+    ? 'is not a field this endpoint accepts'
+    : issue.input === undefined && issue.path
+      ? 'is required'
+      : 'must be a JSON object or a form'
 
 /**
  * One signup, as a form post or as JSON (the same field names). Unknown fields are refused, so a
  * typo in an integration shows up at once instead of losing data.
  */
-export const signupSchema = z.strictObject({
-  email: z
-    .string(requiredText('is required'))
-    .trim()
-    .min(1, 'is required')
-    .max(254, 'must be at most 254 characters')
-    .pipe(z.email('must be a valid email address')),
-  name: firstName,
-  consent: z.string(requiredText('is required: tick the box to agree')).max(1000, 'must be at most 1000 characters'),
-  timezone,
-  source: z
-    .string()
-    .trim()
-    .max(64, 'must be at most 64 characters')
-    .regex(/^[\w.:/-]*$/, 'may contain only letters, digits and . : / _ -')
-    .transform((v) => (v === '' ? undefined : v))
-    .optional(),
-  utm_source: line(200),
-  utm_medium: line(200),
-  utm_campaign: line(200),
-  utm_term: line(200),
-  utm_content: line(200),
-  course: z
-    .string()
-    .trim()
-    .max(64, 'must be at most 64 characters')
-    .transform((v) => (v === '' ? undefined : v))
-    .optional(),
-  landing_path: z
-    .string()
-    .max(2048, 'must be at most 2048 characters')
-    .regex(/^(\/|https?:\/\/)\S*$/, 'must be a path starting with / or, from an embedded form, an http(s) URL')
-    .optional(),
-  /** Posted by the embeddable form, whose answers stay in its frame. */
-  embed: z.literal('1', { error: 'must be 1 when present' }).optional(),
-  referrer: z
-    .string()
-    .max(2048, 'must be at most 2048 characters')
-    .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }))
-    .optional(),
-  /** The honeypot: people never see it, so anything in it came from a bot. */
-  website: z.string().max(1000).optional(),
-  'cf-turnstile-response': z.string().max(4096).optional(),
-})
+export const signupSchema = v.pipe(
+  v.strictObject(
+    {
+      email: fields.email,
+      name: fields.name,
+      consent: fields.consent,
+      timezone: fields.timezone,
+      source: fields.source,
+      utm_source: fields.utm,
+      utm_medium: fields.utm,
+      utm_campaign: fields.utm,
+      utm_term: fields.utm,
+      utm_content: fields.utm,
+      course: fields.course,
+      landing_path: fields.landingPath,
+      /** Posted by the embeddable form, whose answers stay in its frame. */
+      embed: v.optional(v.literal('1', 'must be 1 when present')),
+      referrer: fields.referrer,
+      /** The honeypot: people never see it, so anything in it came from a bot. */
+      website: v.optional(v.pipe(text(), atMost(1000))),
+      'cf-turnstile-response': v.optional(v.pipe(text(), atMost(4096))),
+    },
+    strictMessage,
+  ),
+  v.metadata({ ref: 'Signup' }),
+)
 
 /** A signup that passed the schema. */
-export type SignupFields = z.infer<typeof signupSchema>
+export type SignupFields = v.InferOutput<typeof signupSchema>
 
 /** What a subscriber may change on their preferences page. */
-export const preferencesSchema = z.strictObject({
-  action: z.enum(['save', 'pause', 'resume', 'restart'], { error: 'must be save, pause, resume or restart' }),
-  name: firstName,
-  timezone,
-})
+export const preferencesSchema = v.pipe(
+  v.strictObject(
+    {
+      action: v.picklist(['save', 'pause', 'resume', 'restart'], 'must be save, pause, resume or restart'),
+      name: fields.name,
+      timezone: fields.timezone,
+    },
+    strictMessage,
+  ),
+  v.metadata({ ref: 'Preferences' }),
+)
 
-/** The first problem of each field, keyed by field name (`form` for the object itself). */
-export function fieldErrors(error: { issues: readonly z.core.$ZodIssue[] }): Record<string, string> {
-  // No prototype: a field named "__proto__" is reported like any other.
-  const out: Record<string, string> = Object.create(null)
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out[key] ??= 'is not a field this endpoint accepts'
-      continue
-    }
-    const field = issue.path.length > 0 ? String(issue.path[0]) : 'form'
-    out[field] ??= issue.message
-  }
-  return out
+/** A value from a side door (the Referer), kept only if the field's own rule takes it. */
+export function ifValid<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> | undefined {
+  const result = v.safeParse(schema, value)
+  return result.success ? result.output : undefined
 }

@@ -1,7 +1,10 @@
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
+import * as v from 'valibot'
 import { afterAnswer } from '../lib/after-answer'
+import { describeRoute, json, pageRoute, problem, resolver } from '../lib/api'
+import { ApiError, describeProblems, fieldProblems } from '../lib/errors'
 import { mailProblem } from '../mail/config'
 import type { SiteContent } from '../site/content'
 import { renderPage } from '../ui/page'
@@ -9,18 +12,22 @@ import type { UTM_FIELDS } from '../ui/signup-form'
 import type { PublishedSettings } from '../ui/types'
 import { lifecycleOf } from './lifecycle'
 import { CheckInbox, Notice, SignupAgain } from './render/pages'
-import { DEFAULT_COURSE, fieldErrors, type SignupFields, signupSchema } from './schema'
+import { DEFAULT_COURSE, fields, ifValid, type SignupFields, signupSchema } from './schema'
 import { signUp } from './signup'
 import type { SignupRecord } from './store'
-import { verifyTurnstile } from './turnstile'
+import { TURNSTILE_VERIFY_URL, verifyTurnstile } from './turnstile'
 
 type Ctx = Context<{ Bindings: Env }>
 
 /** Signup bodies are a few hundred bytes; anything much larger is not a signup. */
 export const MAX_SIGNUP_BYTES = 16 * 1024
-const BODY_TYPES = ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']
+const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data']
+const BODY_TYPES = ['application/json', ...FORM_TYPES]
 const mediaType = (c: Ctx) => (c.req.header('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
-const wantsJson = (c: Ctx) => mediaType(c) === 'application/json'
+/** An API client: it posts JSON, or posts something else without asking for a page. */
+const wantsJson = (c: Ctx) =>
+  mediaType(c) === 'application/json' ||
+  (!FORM_TYPES.includes(mediaType(c)) && !(c.req.header('Accept') ?? '').includes('text/html'))
 
 /** Answers a refused signup: JSON for API clients, a page for people (the form again, on 400). */
 async function refuse(
@@ -30,11 +37,10 @@ async function refuse(
   errors: Record<string, string>,
   retry?: { values: Record<string, unknown>; courseId: string },
 ): Promise<Response> {
-  const message = Object.entries(errors)
-    .map(([field, problem]) => (field === 'form' ? problem : `${field} ${problem}`))
-    .join('; ')
   const headers = status === 429 ? { 'Retry-After': '60' } : status === 503 ? { 'Retry-After': '120' } : undefined
-  if (wantsJson(c)) return c.json({ error: { status, message, fields: errors } }, status, headers)
+  // API clients get the one error shape from app.onError; people get the form back.
+  if (wantsJson(c)) throw new ApiError(status, errors, { headers })
+  const message = describeProblems(errors)
   const settings = (await content.manifest(c.env.CONTENT)).settings
   const course = retry && Object.hasOwn(settings.courses, retry.courseId) ? settings.courses[retry.courseId] : undefined
   const values = { email: String(retry?.values.email ?? ''), name: String(retry?.values.name ?? '') }
@@ -82,7 +88,8 @@ function toRecord(c: Ctx, f: SignupFields, courseId: string, settings: Published
     ref = new URL(c.req.header('Referer') ?? '')
   } catch {}
   const own = ref?.origin === new URL(c.req.url).origin
-  const fromRef = (name: (typeof UTM_FIELDS)[number]) => ref?.searchParams.get(name)?.slice(0, 200) || undefined
+  // The Referer is a side door: what it says is kept only if the field's own rule takes it.
+  const fromRef = (name: (typeof UTM_FIELDS)[number]) => ifValid(fields.utm, ref?.searchParams.get(name) ?? undefined)
   const cfZone = (c.req.raw.cf as { timezone?: string } | undefined)?.timezone
   return {
     email: f.email,
@@ -90,8 +97,8 @@ function toRecord(c: Ctx, f: SignupFields, courseId: string, settings: Published
     course: courseId,
     timezone: f.timezone ?? cfZone ?? settings.defaultTimezone,
     source: f.source,
-    referrer: f.referrer ?? (ref && !own ? ref.href.slice(0, 2048) : undefined),
-    landingPath: f.landing_path ?? (ref && own ? ref.pathname.slice(0, 512) : undefined),
+    referrer: f.referrer ?? (ref && !own ? ifValid(fields.referrer, ref.href) : undefined),
+    landingPath: f.landing_path ?? (ref && own ? ifValid(fields.landingPath, ref.pathname) : undefined),
     utm: {
       source: f.utm_source ?? fromRef('utm_source'),
       medium: f.utm_medium ?? fromRef('utm_medium'),
@@ -102,7 +109,7 @@ function toRecord(c: Ctx, f: SignupFields, courseId: string, settings: Published
     consent: {
       text: f.consent,
       ip: c.req.header('CF-Connecting-IP'),
-      userAgent: c.req.header('User-Agent')?.slice(0, 512),
+      userAgent: ifValid(fields.userAgent, c.req.header('User-Agent')?.slice(0, 512)),
     },
   }
 }
@@ -111,7 +118,7 @@ function toRecord(c: Ctx, f: SignupFields, courseId: string, settings: Published
  * POST /api/subscribe (form or JSON, the same fields) and the page a form signup lands on.
  * The answer is the same for a new, pending, active or unsubscribed address.
  */
-export function signupRoutes(content: SiteContent) {
+export function signupRoutes(content: SiteContent, turnstileVerifyUrl = TURNSTILE_VERIFY_URL) {
   const app = new Hono<{ Bindings: Env }>()
 
   // Browsers on the listed origins may post signups (CORS); a browser on any other origin is told
@@ -127,16 +134,7 @@ export function signupRoutes(content: SiteContent) {
     async (c, next) => {
       const origin = c.req.header('Origin')
       if (origin && !(await allowedOrigin(origin, c)))
-        return c.json(
-          {
-            error: {
-              status: 403,
-              message: `signups from ${origin} are not allowed; the site must list it in signupOrigins`,
-              fields: {},
-            },
-          },
-          403,
-        )
+        throw new ApiError(403, `signups from ${origin} are not allowed; the site must list it in signupOrigins`)
       await next()
     },
     cors({ origin: allowedOrigin, allowMethods: ['POST'], allowHeaders: ['Content-Type'], maxAge: 86_400 }),
@@ -144,6 +142,27 @@ export function signupRoutes(content: SiteContent) {
 
   app.post(
     '/api/subscribe',
+    describeRoute({
+      summary: 'Sign up for a course (double opt-in); the same answer for any address',
+      tags: ['signups'],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': { schema: resolver(signupSchema) },
+          'application/x-www-form-urlencoded': { schema: resolver(signupSchema) },
+        },
+      },
+      responses: {
+        202: json('Accepted (JSON): check your inbox'),
+        303: { description: 'Accepted (form): to the check-your-inbox page' },
+        400: problem('A field is invalid; each is named (a form gets the form back)'),
+        403: problem('Turnstile failed, or an origin not in signupOrigins'),
+        413: problem('Body over 16 KB'),
+        415: problem('Not JSON or a form'),
+        429: problem('Too many signups from this client; Retry-After says when to try again'),
+        503: problem('This Worker cannot send mail now'),
+      },
+    }),
     async (c, next) => {
       if (!BODY_TYPES.includes(mediaType(c)))
         return refuse(c, content, 415, { form: `Content-Type must be one of ${BODY_TYPES.join(', ')}` })
@@ -159,10 +178,10 @@ export function signupRoutes(content: SiteContent) {
         return refuse(c, content, 429, { form: 'too many signups from this address; try again in a minute' })
       const raw = await readFields(c)
       if (!raw) return refuse(c, content, 400, { form: 'the body must be a JSON object or a form' })
-      const parsed = signupSchema.safeParse(raw)
+      const parsed = v.safeParse(signupSchema, raw)
       const retry = { values: raw, courseId: typeof raw.course === 'string' ? raw.course : DEFAULT_COURSE }
-      if (!parsed.success) return refuse(c, content, 400, fieldErrors(parsed.error), retry)
-      const f = parsed.data
+      if (!parsed.success) return refuse(c, content, 400, fieldProblems(parsed.issues), retry)
+      const f = parsed.output
       if (f.website) return refuse(c, content, 400, { website: 'must be left empty' }, retry)
       const settings = (await content.manifest(c.env.CONTENT)).settings
       const courseId = f.course ?? DEFAULT_COURSE
@@ -178,12 +197,7 @@ export function signupRoutes(content: SiteContent) {
   const accept = async (c: Ctx, f: SignupFields, courseId: string, settings: PublishedSettings) => {
     const ip = c.req.header('CF-Connecting-IP')
     if (c.env.TURNSTILE_SECRET) {
-      const check = await verifyTurnstile(
-        c.env.TURNSTILE_SECRET,
-        f['cf-turnstile-response'],
-        ip,
-        c.env.TURNSTILE_VERIFY_URL || undefined,
-      )
+      const check = await verifyTurnstile(c.env.TURNSTILE_SECRET, f['cf-turnstile-response'], ip, turnstileVerifyUrl)
       if (check === 'failed')
         return refuse(c, content, 403, { 'cf-turnstile-response': 'did not pass the human check' })
       if (check === 'unavailable')
@@ -204,11 +218,11 @@ export function signupRoutes(content: SiteContent) {
     return c.redirect(f.embed ? '/embed/thanks' : '/subscribe/check-your-inbox', 303)
   }
 
-  app.on(['GET', 'PUT', 'DELETE', 'PATCH'], '/api/subscribe', (c) =>
-    c.json({ error: { status: 405, message: 'use POST to sign up', fields: {} } }, 405, { Allow: 'POST' }),
-  )
+  app.on(['GET', 'PUT', 'DELETE', 'PATCH'], '/api/subscribe', () => {
+    throw new ApiError(405, 'use POST to sign up', { headers: { Allow: 'POST' } })
+  })
 
-  app.get('/subscribe/check-your-inbox', async (c) => {
+  app.get('/subscribe/check-your-inbox', pageRoute('After a form signup: check your inbox'), async (c) => {
     const settings = (await content.manifest(c.env.CONTENT)).settings
     return renderPage(
       settings,

@@ -188,4 +188,22 @@ describe('a reader, a subscriber and a marketer, in a real browser', () => {
     expect(await accessibilityProblems(page)).toEqual([])
     await context.close()
   })
+
+  it('lets an integrator read the API reference at /api/docs, generated from the routes, with its CSP', async () => {
+    // No bypassCSP: the page must work under its own policy (scripts from our origin only).
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    const blocked: string[] = []
+    page.on('console', (m) => {
+      if (m.type() === 'error') blocked.push(m.text())
+    })
+    await page.goto(`${BASE}/api/docs`)
+    await page.locator('.opblock').first().waitFor()
+    expect(await page.locator('.info .title').textContent()).toContain('signups, course and admin API')
+    const operations = await page.locator('.opblock-summary-path').allTextContents()
+    expect(operations).toEqual(expect.arrayContaining(['/api/subscribe', '/api/admin/subscribers']))
+    expect(blocked).toEqual([])
+    await page.screenshot({ path: join(ARTEFACTS, 'api-docs.png') })
+    await context.close()
+  })
 })
