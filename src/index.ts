@@ -6,10 +6,15 @@ import { siteContent } from './site/content'
 
 // One set of isolate caches, shared by requests and queue batches.
 const content = siteContent({ manifestTtlMs: 5_000, blobCacheBytes: 8 << 20 })
-const app = createApp(content)
+// Built on the first request, not at startup: an isolate woken for a cron tick or a queue batch
+// never needs the routes, and startup CPU is what every cold isolate pays.
+let app: ReturnType<typeof createApp> | undefined
 
 export default {
-  fetch: app.fetch,
+  fetch: (request, env, ctx) => {
+    app ??= createApp(content)
+    return app.fetch(request, env, ctx)
+  },
 
   // The cron's scheduledTime is "now": tests and `wrangler dev --test-scheduled` can travel in time.
   async scheduled(controller, env, ctx) {

@@ -1,5 +1,4 @@
 /** CSV import of subscribers with their consent evidence: every row checked, all taken in one go. */
-import Papa from 'papaparse'
 import * as v from 'valibot'
 import { fieldProblems } from '../lib/errors'
 import { ring } from '../mail/relay'
@@ -77,6 +76,8 @@ export async function importSubscribers(
   /** The published courses and how many lessons each has. */
   courses: Record<string, number>,
 ): Promise<ImportReport> {
+  // Loaded when a marketer imports, not at the Worker's startup.
+  const { default: Papa } = await import('papaparse')
   const parsed = Papa.parse<Record<string, string>>(csv.replace(/^\uFEFF/, ''), {
     header: true,
     skipEmptyLines: 'greedy',

@@ -1,4 +1,3 @@
-import { Resend } from 'resend'
 import { type Mailer, MailerError, type OutgoingEmail, type SendOutcome, type SentEmail } from './mailer'
 
 /** Requests in flight at once: Resend's default allowance is a few per second. */
@@ -34,12 +33,21 @@ function unwrap<T>(result: ResendResult<T>): T {
   )
 }
 
-/** Sends through Resend's API with the official SDK; `baseUrl` lets tests use a local server. */
+/**
+ * Sends through Resend's API with the official SDK; `baseUrl` lets tests use a local server. The
+ * SDK (and the webhook library it brings) is loaded on the first send, not at the Worker's startup:
+ * a request that sends nothing never pays for it.
+ */
 export function resendMailer(apiKey: string, baseUrl?: string): Mailer {
-  const resend = new Resend(apiKey, baseUrl ? { baseUrl } : undefined)
+  let client: Promise<import('resend').Resend> | undefined
+  const sdk = () => {
+    client ??= import('resend').then(({ Resend }) => new Resend(apiKey, baseUrl ? { baseUrl } : undefined))
+    return client
+  }
   return {
     kind: 'resend',
     async sendEach(items) {
+      const resend = await sdk()
       const outcomes: SendOutcome[] = new Array(items.length)
       let next = 0
       const worker = async () => {
@@ -57,6 +65,7 @@ export function resendMailer(apiKey: string, baseUrl?: string): Mailer {
       return outcomes
     },
     async sendBatch(emails, idempotencyKey): Promise<SentEmail[]> {
+      const resend = await sdk()
       return unwrap(await resend.batch.send(emails.map(toResend), { idempotencyKey })).data
     },
   }

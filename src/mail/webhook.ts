@@ -1,5 +1,4 @@
 /** Outbound webhooks: signed POSTs to the marketer's URL when a subscriber's life changes. */
-import { Webhook } from 'standardwebhooks'
 
 /** A job on the MAIL queue: deliver one event to WEBHOOK_URL (written by the lifecycle into the outbox). */
 export interface WebhookJob {
@@ -20,6 +19,8 @@ export interface WebhookJob {
 export async function deliverWebhook(url: string, secret: string, job: WebhookJob, now: number): Promise<boolean> {
   const body = JSON.stringify({ type: job.type, timestamp: new Date(job.at).toISOString(), data: job.data })
   const sentAt = new Date(now)
+  // Loaded when an event is delivered, not at startup.
+  const { Webhook } = await import('standardwebhooks')
   const signature = new Webhook(secret).sign(job.id, sentAt, body)
   try {
     const res = await fetch(url, {

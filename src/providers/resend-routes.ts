@@ -1,6 +1,5 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { Webhook } from 'standardwebhooks'
 import * as v from 'valibot'
 import { describeRoute, json, problem } from '../lib/api'
 import { ApiError } from '../lib/errors'
@@ -54,6 +53,8 @@ export function webhookRoutes() {
       const raw = await c.req.text()
       const id = c.req.header('svix-id') ?? ''
       let payload: unknown
+      // Loaded when Resend calls, not at the Worker's startup.
+      const { Webhook } = await import('standardwebhooks')
       try {
         payload = new Webhook(secret).verify(raw, {
           'webhook-id': id,
