@@ -144,21 +144,24 @@ try {
 // mailing through the resend SDK to a local Resend-speaking server, as production mails through
 // Resend (the D1 outbox of local runs writes every email's HTML into the same database).
 const resend = await startResendProcess(port + 3)
-const direct = await startDirect(join(root, 'tmp/bench-direct'), port + 2, site, {
-  ENVIRONMENT: 'local',
-  SIGNING_KEY: 'bench-signing-key-not-a-secret',
-  PUBLIC_URL: `http://127.0.0.1:${port + 2}`,
-  RESEND_API_KEY: 're_local_bench',
-  RESEND_BASE_URL: resend.url,
-})
 let signupMax: Figures
 let signup: SteadyFigures
 try {
-  await steadySignups(direct.origin, consent, 200, 5) // warm up
-  signup = await steadySignups(direct.origin, consent, 500)
-  signupMax = await signups(direct.origin, consent)
+  const direct = await startDirect(join(root, 'tmp/bench-direct'), port + 2, site, {
+    ENVIRONMENT: 'local',
+    SIGNING_KEY: 'bench-signing-key-not-a-secret',
+    PUBLIC_URL: `http://127.0.0.1:${port + 2}`,
+    RESEND_API_KEY: 're_local_bench',
+    RESEND_BASE_URL: resend.url,
+  })
+  try {
+    await steadySignups(direct.origin, consent, 200, 5) // warm up
+    signup = await steadySignups(direct.origin, consent, 500)
+    signupMax = await signups(direct.origin, consent)
+  } finally {
+    await direct.stop()
+  }
 } finally {
-  await direct.stop()
   resend.close()
 }
 console.table({

@@ -173,8 +173,11 @@ export async function consumeQueue(
   await Promise.all(
     [...byKind].map(async ([kind, messages]) => {
       const handler = Object.hasOwn(handlers, kind) ? (handlers[kind as Kind] as Handler<Job>) : undefined
-      if (!handler) {
-        console.error(`queue ${batch.queue}: no handler for a job of kind "${kind}"; kept as a dead letter`)
+      // A job on a queue that does not carry its kind was misrouted: its rate budget and retries
+      // would be the wrong ones, so it is kept for the marketer instead of run.
+      const carried = Object.values(QUEUES).find((q) => q.name === batch.queue)?.kinds as readonly string[] | undefined
+      if (!handler || (carried && !carried.includes(kind))) {
+        console.error(`queue ${batch.queue}: no handler here for a job of kind "${kind}"; kept as a dead letter`)
         refused.push(...messages)
         return
       }
