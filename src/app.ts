@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { openAPIRouteHandler } from 'hono-openapi'
+import { type GenerateSpecOptions, openAPIRouteHandler } from 'hono-openapi'
 import { adminApiRoutes } from './admin/api-routes'
 import { dashboardRoutes } from './admin/dashboard-routes'
 import { describeRoute, errorSchema, json, page, problem } from './lib/api'
@@ -24,7 +24,7 @@ const wantsPage = (c: Context) => {
 }
 
 /** The OpenAPI document's own parts: what no single route says. */
-const documentation = {
+const documentation: GenerateSpecOptions['documentation'] = {
   info: {
     title: 'Spine Exercises and Back Pain: signups, course and admin API',
     version: '1',
@@ -84,9 +84,7 @@ export function createApp(content: SiteContent, options: AppOptions = {}) {
     '/api/openapi.json',
     describeRoute({ summary: 'This document', tags: ['docs'], responses: { 200: json('OpenAPI 3.1') } }),
     openAPIRouteHandler(app, {
-      documentation: documentation as Parameters<typeof openAPIRouteHandler>[1] extends { documentation?: infer D }
-        ? D
-        : never,
+      documentation,
       exclude: [/^\/dev\//],
       excludeStaticFile: false,
       defaultValidationErrorResponse: problem('An input is invalid; each field is named'),

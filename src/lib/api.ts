@@ -46,11 +46,11 @@ export const page = (description: string) => ({
 
 /** The one error shape, for the document's components. */
 export const errorSchema = {
-  type: 'object',
+  type: 'object' as const,
   required: ['error'],
   properties: {
     error: {
-      type: 'object',
+      type: 'object' as const,
       required: ['status', 'message', 'fields'],
       properties: {
         status: { type: 'integer' as const },
