@@ -5,6 +5,7 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { consentText, get, publish, signup, subscriberByEmail } from './helpers'
+import { deliver, providerEvent } from './support/resend-webhook'
 
 const TOKEN = 'admin-token-for-tests-only'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
@@ -118,6 +119,29 @@ describe('an input that once answered 500', () => {
       expect(body.error.status).toBe(400)
       expect(Object.keys(body.error.fields).length, course).toBeGreaterThan(0)
     }
+  })
+})
+
+describe('a signed provider event that once answered 500', () => {
+  it.each([
+    ['a list of numbers', [42]],
+    ['an object', { address: 'a@example.com' }],
+    ['a list with a list in it', [['a@example.com']]],
+  ])('whose "to" is %s is a 400 naming data.to, and nothing is stored', async (_, to) => {
+    const before = await env.DB.prepare('SELECT count(*) AS n FROM email_events').first<{ n: number }>()
+    const res = await deliver(providerEvent('email.delivered', to))
+    expect(res.status).toBe(400)
+    const { error } = (await res.json()) as { error: { status: number; fields: Record<string, string> } }
+    expect(error.status).toBe(400)
+    expect(Object.keys(error.fields)).toEqual(['data.to'])
+    const after = await env.DB.prepare('SELECT count(*) AS n FROM email_events').first<{ n: number }>()
+    expect(after?.n).toBe(before?.n)
+  })
+
+  it('that is not a Resend event at all is a 400', async () => {
+    const res = await deliver({ hello: 'world' })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/not a Resend event/)
   })
 })
 
