@@ -91,8 +91,26 @@ describe('confirming', () => {
     const first = await subscriberByEmail('twice@example.com')
     const again = await get(s.confirm, { method: 'POST' })
     expect(again.status).toBe(200)
-    expect(await textsOf(await again.text(), 'h1')).toEqual(['You are in'])
+    expect(await textsOf(await again.text(), 'h1')).toEqual(['You have already confirmed'])
     expect(await subscriberByEmail('twice@example.com')).toEqual(first)
+  })
+
+  it('tells a reader who confirmed long ago what is true, not that lesson 1 is on its way', async () => {
+    const s = await pendingSubscriber('later@example.com')
+    await get(s.confirm, { method: 'POST' })
+    await env.DB.prepare('UPDATE subscribers SET lesson_position = 2 WHERE id = ?').bind(s.id).run()
+    const midway = await (await get(s.confirm)).text()
+    expect(await textsOf(midway, 'h1')).toEqual(['You have already confirmed'])
+    expect(midway).toContain('have had 2 lessons')
+    expect(midway).not.toContain('Lesson 1')
+
+    await env.DB.prepare("UPDATE subscribers SET status = 'completed', lesson_position = 5 WHERE id = ?")
+      .bind(s.id)
+      .run()
+    const finished = await (await get(s.confirm, { method: 'POST' })).text()
+    expect(await textsOf(finished, 'h1')).toEqual(['You have finished the course'])
+    expect(finished).not.toMatch(/on its way/i)
+    expect(await statusOf('later@example.com')).toBe('completed')
   })
 
   it('does not bring back an address that unsubscribed', async () => {

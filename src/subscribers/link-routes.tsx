@@ -16,6 +16,7 @@ import { lifecycleOf } from './lifecycle'
 import { subscriberLinks } from './links'
 import {
   Confirmed,
+  type ConfirmedState,
   ConfirmPrompt,
   Ended,
   LinkProblem,
@@ -93,15 +94,23 @@ export function linkRoutes(content: SiteContent) {
   const small = bodyLimit({ maxSize: 4096, onError: (c) => c.text('The body is too large.\n', 413) })
 
   /** The page of a confirm link: a link from an earlier signup (another round) is refused. */
-  const confirmPage = async (c: Ctx, s: store.Subscriber | undefined, prompt: boolean) => {
+  /** The confirm link's page: the prompt (GET of a pending signup), or what confirming came to. */
+  const confirmPage = async (c: Ctx, s: store.Subscriber | undefined, prompt: boolean, confirmedNow = false) => {
     if (!s || ENDED.includes(s.status)) return page(c, 'Subscription ended', <Ended />, s ? 200 : 404)
     if (s.course_round !== c.get('round'))
       return page(c, 'This link does not work', <LinkProblem problem="stale" />, 409)
     const title = await courseTitle(c, s.course)
-    if (prompt && s.status === 'pending')
-      return page(c, 'Confirm your subscription', <ConfirmPrompt courseTitle={title} />)
+    if (s.status === 'pending')
+      return page(c, 'Confirm your subscription', <ConfirmPrompt courseTitle={title} />, prompt ? 200 : 409)
     const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', s.id, Date.now(), ['preferences'])
-    return page(c, 'You are in', <Confirmed courseTitle={title} preferencesUrl={links.preferences} />)
+    const state: ConfirmedState = confirmedNow
+      ? { now: true }
+      : { now: false, status: s.status as 'active' | 'paused' | 'completed', lessonsReceived: s.lesson_position }
+    return page(
+      c,
+      confirmedNow ? 'You are in' : 'Already confirmed',
+      <Confirmed courseTitle={title} preferencesUrl={links.preferences} state={state} />,
+    )
   }
 
   app.get(
@@ -124,7 +133,8 @@ export function linkRoutes(content: SiteContent) {
       const now = Date.now()
       const result = round === undefined ? undefined : await lifecycle.confirm(lifecycleOf(c.env), id, round, now)
       if (result) await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, result.outbox))
-      return confirmPage(c, result?.changed[0] ?? (await store.getSubscriber(c.env.DB, id)), false)
+      const confirmed = result?.changed[0]
+      return confirmPage(c, confirmed ?? (await store.getSubscriber(c.env.DB, id)), false, confirmed !== undefined)
     },
   )
 

@@ -107,14 +107,58 @@ export const ConfirmPrompt = ({ courseTitle }: { courseTitle: string }) => (
 )
 
 /** After a confirmation, or a repeated one. */
-export const Confirmed = ({ courseTitle, preferencesUrl }: { courseTitle: string; preferencesUrl: string }) => (
-  <Notice title="You are in">
-    <p>Thank you for confirming. Lesson 1 of {courseTitle} is on its way to your inbox.</p>
-    <p>
-      You can pause the course or change your details on your <a href={preferencesUrl}>preferences page</a>.
-    </p>
-  </Notice>
-)
+/** What a confirm link found: the subscription it confirmed just now, or one confirmed before. */
+export type ConfirmedState =
+  | { now: true }
+  | { now: false; status: 'active' | 'paused' | 'completed'; lessonsReceived: number }
+
+/** The page after a confirm link: true to what happened, whether this click confirmed or not. */
+export const Confirmed = ({
+  courseTitle,
+  preferencesUrl,
+  state,
+}: {
+  courseTitle: string
+  preferencesUrl: string
+  state: ConfirmedState
+}) => {
+  const preferences = <a href={preferencesUrl}>preferences page</a>
+  if (state.now)
+    return (
+      <Notice title="You are in">
+        <p>Thank you for confirming. Lesson 1 of {courseTitle} is on its way to your inbox.</p>
+        <p>You can pause the course or change your details on your {preferences}.</p>
+      </Notice>
+    )
+  if (state.status === 'completed')
+    return (
+      <Notice title="You have finished the course">
+        <p>
+          You confirmed this subscription before, and you have had every lesson of {courseTitle}. To take it again,
+          restart it on your {preferences}.
+        </p>
+      </Notice>
+    )
+  if (state.status === 'paused')
+    return (
+      <Notice title="Your course is paused">
+        <p>
+          You confirmed this subscription before, and {courseTitle} is paused. Resume it on your {preferences} when you
+          are ready.
+        </p>
+      </Notice>
+    )
+  return (
+    <Notice title="You have already confirmed">
+      <p>
+        {state.lessonsReceived === 0
+          ? `You confirmed this subscription before; lesson 1 of ${courseTitle} is on its way to your inbox.`
+          : `You confirmed this subscription before and have had ${state.lessonsReceived} lesson${state.lessonsReceived === 1 ? '' : 's'} of ${courseTitle}; the next comes by email.`}
+      </p>
+      <p>You can pause the course or change your details on your {preferences}.</p>
+    </Notice>
+  )
+}
 
 /** A link for a subscription that has ended. */
 export const Ended = () => (
