@@ -140,7 +140,12 @@ describe('a test send', () => {
 
   it('puts any lesson or the confirmation, as a subscriber gets it, in the given inbox', async () => {
     expect((await send({ to: 'marketer@example.com', email: 'lesson', lesson: 3 })).status).toBe(202)
-    expect((await send({ to: 'marketer@example.com', email: 'confirmation' })).status).toBe(202)
+    const confirmation = await send({ to: 'marketer@example.com', email: 'confirmation' })
+    expect(confirmation.status).toBe(202)
+    // The answer names the subject as it went out, not the template's placeholders.
+    expect(((await confirmation.json()) as { subject: string }).subject).toBe(
+      '[Test] Please confirm: The cure back pain program',
+    )
     const mails = await mailsTo('marketer@example.com', 2)
     expect(mails.map((m) => m.subject).sort()).toEqual([
       '[Test] Lesson 3 of 5: Spine Exercises Surprises',

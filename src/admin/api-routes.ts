@@ -144,7 +144,7 @@ export function adminApiRoutes(content: SiteContent) {
       if (!template) throw new ApiError(400, { lesson: `course ${t.course} has no lesson ${t.lesson ?? 1}` })
       const outcome = await sendTest({ db: c.env.DB, settings: manifest.settings, ...setup }, template, t)
       if (!outcome.ok) throw new ApiError(502, outcome.error.message)
-      return c.json({ sent: true, id: outcome.id, subject: `[Test] ${template.subject}` }, 202)
+      return c.json({ sent: true, id: outcome.id, subject: outcome.subject }, 202)
     },
   )
 

@@ -15,7 +15,11 @@ export interface TestSend {
  * Sends one email as a subscriber would get it, to a marketer's address, with example links (they
  * lead to the site but carry no valid token) and "[Test]" before the subject.
  */
-export async function sendTest(ctx: MailContext, template: EmailTemplate, t: TestSend): Promise<SendOutcome> {
+export async function sendTest(
+  ctx: MailContext,
+  template: EmailTemplate,
+  t: TestSend,
+): Promise<SendOutcome & { subject: string }> {
   const example = `${ctx.origin.replace(/\/+$/, '')}/test-link`
   const email = subscriberEmail(
     { ...template, subject: `[Test] ${template.subject}` },
@@ -32,5 +36,6 @@ export async function sendTest(ctx: MailContext, template: EmailTemplate, t: Tes
     [{ name: 'type', value: 'test' }],
   )
   const [outcome] = await ctx.mailer.sendEach([{ email, idempotencyKey: `test-${crypto.randomUUID()}` }])
-  return outcome as SendOutcome
+  // The subject as it went out, its placeholders filled.
+  return { ...(outcome as SendOutcome), subject: email.subject }
 }
