@@ -37,6 +37,27 @@ describe('the embeddable form', () => {
     expect(await attrsOf(html, 'header.site', 'class')).toEqual([])
   })
 
+  it("opens its links on the site itself, not inside the partner's frame, and keeps its answers in the frame", async () => {
+    for (const page of [url, '/embed/thanks']) {
+      const html = await (await get(page)).text()
+      expect(await attrsOf(html, 'head base', 'target'), page).toEqual(['_top'])
+    }
+    const form = await (await get(url)).text()
+    expect(await attrsOf(form, 'form.signup', 'target')).toEqual(['_self'])
+    // The article pages are not framed: no base target there.
+    expect(await attrsOf(await (await get('/cure-back-pain-program')).text(), 'head base', 'target')).toEqual([])
+  })
+
+  it('tells the host page its height, and the snippet sizes its frame to it, from our origin only', async () => {
+    const thanks = await (await get('/embed/thanks')).text()
+    const [script] = await attrsOf(thanks, 'script[src]', 'src')
+    const code = await (await get(script ?? '')).text()
+    expect(code).toContain('parent.postMessage({spineEmbedHeight:')
+    const snippet = await (await get('/embed.js')).text()
+    expect(snippet).toContain("addEventListener('message'")
+    expect(snippet).toContain('e.origin===o&&e.source===f.contentWindow')
+  })
+
   it('is the only page that may be framed', async () => {
     const res = await get('/cure-back-pain-program')
     expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")

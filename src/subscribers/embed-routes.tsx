@@ -10,7 +10,7 @@ import { DEFAULT_COURSE } from './schema'
  * The one line a partner pastes into any page: it inserts the embeddable form in an iframe and
  * passes the host page's address, referrer and UTM parameters as attribution. No cookies.
  */
-const embedScript = `(()=>{const s=document.currentScript;if(!s)return;const o=new URL(s.src).origin,q=new URLSearchParams(location.search),p=new URLSearchParams({landing:location.href,referrer:document.referrer,source:s.dataset.source||'embed',course:s.dataset.course||''});for(const k of ${JSON.stringify(UTM_FIELDS)})if(q.get(k))p.set(k,q.get(k));const f=document.createElement('iframe');f.src=o+'/embed/signup?'+p;f.title='Sign up for the course';f.loading='lazy';f.style.cssText='width:100%;max-width:34rem;height:40rem;border:0';s.after(f)})()`
+const embedScript = `(()=>{const s=document.currentScript;if(!s)return;const o=new URL(s.src).origin,q=new URLSearchParams(location.search),p=new URLSearchParams({landing:location.href,referrer:document.referrer,source:s.dataset.source||'embed',course:s.dataset.course||''});for(const k of ${JSON.stringify(UTM_FIELDS)})if(q.get(k))p.set(k,q.get(k));const f=document.createElement('iframe');f.src=o+'/embed/signup?'+p;f.title='Sign up for the course';f.loading='lazy';f.style.cssText='width:100%;max-width:34rem;height:40rem;border:0';addEventListener('message',e=>{const h=e.data&&e.data.spineEmbedHeight;if(e.origin===o&&e.source===f.contentWindow&&typeof h==='number'&&h>0)f.style.height=Math.min(Math.ceil(h),4000)+'px'});s.after(f)})()`
 
 const text = (v: string | undefined, max: number) => (v ? v.slice(0, max) : undefined)
 
@@ -83,6 +83,8 @@ export function embedRoutes(content: SiteContent) {
       {
         title: 'Check your inbox',
         description: 'Confirm your subscription.',
+        // The form script reports the page's height to the host's frame.
+        withFormScript: true,
         embed: { framableBy: settings.signupOrigins ?? [] },
       },
       <CheckInbox />,

@@ -33,6 +33,8 @@ export const Layout = (p: LayoutProps) => {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {/* Framed on a partner's page: links open the site itself, not inside the frame. */}
+        {p.bare ? <base target="_top" /> : null}
         <title>{fullTitle}</title>
         <meta name="description" content={p.description} />
         {url ? <link rel="canonical" href={url} /> : <meta name="robots" content="noindex" />}

@@ -45,7 +45,14 @@ const FieldError = ({ id, field, errors }: { id: string; field: SignupField; err
 export const SignupForm = (p: SignupFormProps) => {
   const described = (field: SignupField) => (p.errors?.[field] ? errorId(p.id, field) : undefined)
   return (
-    <form class="signup" method="post" action="/api/subscribe" aria-labelledby={`${p.id}-title`}>
+    <form
+      class="signup"
+      method="post"
+      action="/api/subscribe"
+      aria-labelledby={`${p.id}-title`}
+      // In the embed every link opens outside the frame (<base target="_top">); the answer stays inside.
+      target={p.embed ? '_self' : undefined}
+    >
       <h2 id={`${p.id}-title`}>{p.heading ?? 'Join the free course'}</h2>
       <FieldError id={p.id} field="form" errors={p.errors} />
       <input type="hidden" name="course" value={p.course} />
@@ -121,4 +128,6 @@ export const SIGNUP_SCRIPT_PATH = '/assets/signup.js'
  * file so the CSP needs no inline script.
  */
 export const signupScript =
+  // Framed (the embed): tell the host page how tall the content is, so its frame fits it.
+  "(()=>{if(parent!==window){const h=()=>parent.postMessage({spineEmbedHeight:document.documentElement.scrollHeight},'*');addEventListener('load',h);new ResizeObserver(h).observe(document.body)}})();" +
   "(()=>{const q=new URLSearchParams(location.search);for(const f of document.querySelectorAll('form.signup')){const s=(n,v)=>{const i=f.elements.namedItem(n);if(i&&v&&!i.value)i.value=v};try{s('timezone',Intl.DateTimeFormat().resolvedOptions().timeZone)}catch(e){}s('referrer',document.referrer);for(const k of['utm_source','utm_medium','utm_campaign','utm_term','utm_content'])s(k,q.get(k))}})()"
