@@ -129,5 +129,5 @@ export const SIGNUP_SCRIPT_PATH = '/assets/signup.js'
  */
 export const signupScript =
   // Framed (the embed): tell the host page how tall the content is, so its frame fits it.
-  "(()=>{if(parent!==window){const h=()=>parent.postMessage({spineEmbedHeight:document.documentElement.scrollHeight},'*');addEventListener('load',h);new ResizeObserver(h).observe(document.body)}})();" +
+  "(()=>{if(parent!==window){const h=()=>parent.postMessage({spineEmbedHeight:document.documentElement.getBoundingClientRect().height},'*');addEventListener('load',h);new ResizeObserver(h).observe(document.body)}})();" +
   "(()=>{const q=new URLSearchParams(location.search);for(const f of document.querySelectorAll('form.signup')){const s=(n,v)=>{const i=f.elements.namedItem(n);if(i&&v&&!i.value)i.value=v};try{s('timezone',Intl.DateTimeFormat().resolvedOptions().timeZone)}catch(e){}s('referrer',document.referrer);for(const k of['utm_source','utm_medium','utm_campaign','utm_term','utm_content'])s(k,q.get(k))}})()"

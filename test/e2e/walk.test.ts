@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises'
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import AxeBuilder from '@axe-core/playwright'
 import { type Browser, chromium, type Page } from 'playwright-core'
@@ -10,13 +11,29 @@ const BASE = `http://127.0.0.1:${PORT}`
 const ADMIN = 'e2e-admin-token-not-a-secret'
 const ARTEFACTS = join(root, 'test-results')
 const ESSAY = '/back-pain/back-exercises/spine-exercises'
+// A partner's site on another origin, which the published settings list in signupOrigins.
+const PARTNER_PORT = PORT + 1
+const PARTNER = `http://127.0.0.1:${PARTNER_PORT}`
 let worker: RunningWorker
 let browser: Browser
+let partner: Server
 
 beforeAll(async () => {
   await mkdir(ARTEFACTS, { recursive: true })
   const state = join(root, 'tmp/e2e-state')
-  await prepareState(state)
+  // content/ as it is, but with the partner's origin allowed to frame the signup form.
+  const content = join(root, 'tmp/e2e-content')
+  await rm(content, { recursive: true, force: true })
+  await cp(join(root, 'content'), content, { recursive: true })
+  const site = JSON.parse(await readFile(join(content, 'site.json'), 'utf8')) as Record<string, unknown>
+  await writeFile(join(content, 'site.json'), JSON.stringify({ ...site, signupOrigins: [PARTNER] }))
+  await prepareState(state, undefined, content)
+  partner = createServer((_, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
+    res.end(
+      `<!doctype html><html lang="en"><title>Partner</title><main><h1>A partner's post</h1><script src="${BASE}/embed.js" data-source="partner" async></script></main></html>`,
+    )
+  }).listen(PARTNER_PORT, '127.0.0.1')
   worker = await startWorker(PORT, state, { ADMIN_TOKEN: ADMIN }, ['--test-scheduled'])
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -25,6 +42,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  partner?.close()
   await browser?.close()
   worker?.stop()
 })
@@ -204,6 +222,33 @@ describe('a reader, a subscriber and a marketer, in a real browser', () => {
     expect(operations).toEqual(expect.arrayContaining(['/api/subscribe', '/api/admin/subscribers']))
     expect(blocked).toEqual([])
     await page.screenshot({ path: join(ARTEFACTS, 'api-docs.png') })
+    await context.close()
+  })
+
+  it("fits the embedded form's frame to its content on a partner's page, and opens its links outside the frame", async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(PARTNER)
+    const frameElement = page.locator('iframe')
+    const frame = page.frameLocator('iframe')
+    await frame.locator('form.signup').waitFor()
+    const fitted = async () =>
+      frameElement.evaluate((f) => ({
+        style: f.style.height,
+      }))
+    // Cross-origin: the host cannot read the frame's document, so the height can only have come from its message.
+    await expect.poll(async () => (await fitted()).style).not.toBe('40rem')
+    const formHeight = Number.parseFloat((await fitted()).style)
+    expect(formHeight).toBeGreaterThan(200)
+    await frame.locator('input[name="email"]').fill('partner-reader@example.com')
+    await frame.locator('input[name="consent"]').check()
+    await frame.locator('button[type="submit"]').click()
+    await expect.poll(async () => frame.locator('h1').textContent()).toBe('Check your inbox')
+    await expect.poll(async () => Number.parseFloat((await fitted()).style)).toBeLessThan(formHeight)
+    await page.screenshot({ path: join(ARTEFACTS, 'embed-on-partner.png') })
+    await frame.getByRole('link', { name: 'Back to the essays' }).click()
+    await expect.poll(() => page.url()).toBe(`${BASE}/`)
+    expect(await page.locator('h1').first().textContent()).not.toBe("A partner's post")
     await context.close()
   })
 })
