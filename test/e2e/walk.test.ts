@@ -127,10 +127,16 @@ describe('a reader, a subscriber and a marketer, in a real browser', () => {
     const [confirmation] = await mailsTo('nora@example.com', 1)
     await page.goto(linkIn(confirmation as OutboxMail, 'confirm'))
     audited.push(page.url())
+    // Buttons a thumb can press: at least 44 px tall (WCAG 2.5.5), on every page behind a link in an email.
+    const tall = async () =>
+      page.locator('main button').evaluateAll((buttons) => buttons.map((b) => b.getBoundingClientRect().height))
+    for (const h of await tall()) expect(h).toBeGreaterThanOrEqual(44)
     await page.getByRole('button', { name: 'Yes, start the course' }).click()
     expect(await page.locator('h1').textContent()).toBe('You are in')
     await page.getByRole('link', { name: 'preferences page' }).click()
     expect(await page.locator('h1').textContent()).toBe('Your preferences')
+    expect((await tall()).length).toBeGreaterThanOrEqual(3)
+    for (const h of await tall()) expect(h).toBeGreaterThanOrEqual(44)
     audited.push(page.url())
     // The cron, an hour from now.
     await fetch(
@@ -140,6 +146,7 @@ describe('a reader, a subscriber and a marketer, in a real browser', () => {
     expect(lesson?.text).toContain('Hi Nora,')
     await page.goto(linkIn(lesson as OutboxMail, 'unsubscribe'))
     audited.push(page.url())
+    for (const h of await tall()) expect(h).toBeGreaterThanOrEqual(44)
     await page.getByRole('button', { name: 'Unsubscribe me' }).click()
     expect(await page.locator('h1').textContent()).toBe('You are unsubscribed')
     await context.close()
