@@ -21,14 +21,18 @@ export interface CourseBuild {
   lessons: LessonEmail[]
 }
 
-/** A site URL with the course's UTM tags, so analytics can tell the course's readers apart. */
+/**
+ * A site URL with the course's UTM tags, so analytics can tell the course's readers apart. Its
+ * origin is the `{{site_url}}` placeholder, filled at send time with the Worker's PUBLIC_URL like
+ * every other link of the email (under `npm start`, the local site; deployed, the real one).
+ */
 export function taggedUrl(site: SiteSettings, href: string, course: string, lesson: number): string {
-  const url = new URL(href, site.baseUrl)
+  const url = new URL(href, 'https://site.invalid')
   url.searchParams.set('utm_source', site.utmSource)
   url.searchParams.set('utm_medium', 'email')
   url.searchParams.set('utm_campaign', course)
   url.searchParams.set('utm_content', `lesson-${lesson}`)
-  return url.toString()
+  return `{{site_url}}${url.pathname}${url.search}${url.hash}`
 }
 
 /** Absolute, tagged links in a part's HTML (its relative links point into the site). */
@@ -59,9 +63,9 @@ function lessonValues(site: SiteSettings, course: string, title: string, x: Less
   const webPath = `${x.essay.path}${x.part.id ? `#${x.part.id}` : ''}`
   const intro =
     x.part.intro ?? (x.number === 1 ? `welcome to ${title}. Here is your first lesson.` : 'here is your next lesson.')
-  const days = site.courses[course]?.schedule.daysBetween ?? 3
+  // When it comes is known only at send time: the schedule skips weekends, in the reader's time zone.
   const next = x.next
-    ? `Next: lesson ${x.number + 1}, “${x.next.title}”, in about ${days} days.`
+    ? `Next: lesson ${x.number + 1}, “${x.next.title}”, {{next_when}}.`
     : `That was the last lesson of ${title}.`
   return {
     'lesson.subject': escapeHtml(x.part.subject ?? `Lesson ${x.number} of ${x.count}: ${x.part.title}`),

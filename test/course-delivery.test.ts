@@ -141,3 +141,25 @@ describe('a subscriber changing course mid-way', () => {
     expect((await deliveries(id)).map((d) => d.lesson)).toEqual([1])
   })
 })
+
+describe('a lesson, as its reader gets it', () => {
+  it('links to its own section of the essay on this Worker, and says the day the next lesson really comes', async () => {
+    const { id } = await confirmed('truthful@example.com', 'UTC')
+    // Lesson 1 goes out on a Thursday; three days on is a Sunday, so with weekends skipped lesson 2 is Monday's.
+    const thursday = Date.UTC(2031, 0, 2, 8, 0)
+    await env.DB.prepare('UPDATE subscribers SET next_send_at = ? WHERE id = ?').bind(thursday, id).run()
+    await cronAt(thursday)
+    const lesson = (await mailsTo('truthful@example.com', 2)).find((m) => m.subject.startsWith('Lesson 1 of 5'))
+    if (!lesson) throw new Error('no lesson 1')
+    const next = (await subscriberByEmail('truthful@example.com'))?.next_send_at as number
+    expect(new Date(next).getUTCDay()).toBe(1)
+    expect(lesson.text).toMatch(/Next: lesson 2, .+, on Monday, (6 January|January 6)\./)
+    expect(lesson.text).not.toContain('in about')
+    // PUBLIC_URL is the tests' http://localhost, not content/site.json's baseUrl.
+    const web = /href="([^"]+)"[^>]*>Read this lesson on the web/.exec(lesson.html)?.[1]?.replaceAll('&amp;', '&')
+    expect(web?.startsWith('http://localhost/back-pain/back-exercises/spine-exercises?utm_source=')).toBe(true)
+    expect(web).toContain('utm_content=lesson-1')
+    const urls = [...lesson.html.matchAll(/href="(https?:\/\/[^"]+)"/g)].map((m) => m[1] ?? '')
+    expect(urls.filter((u) => u.includes(new URL(build.settings.baseUrl).host))).toEqual([])
+  })
+})

@@ -28,6 +28,8 @@ export async function sendTest(
       course_title: ctx.settings.courses[t.course]?.title ?? ctx.settings.name,
       confirm_url: `${example}/confirm`,
       preferences_url: `${example}/preferences`,
+      site_url: ctx.origin.replace(/\/+$/, ''),
+      next_when: 'in a few days',
       web_url: ctx.settings.courses[t.course]?.path
         ? `${ctx.origin}${ctx.settings.courses[t.course]?.path}`
         : ctx.origin,

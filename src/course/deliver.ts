@@ -50,13 +50,30 @@ async function batchKeyOf(course: string, pairs: LessonPair[]): Promise<string> 
   return `lessons-${hex.slice(0, 48)}`
 }
 
-async function renderLesson(deps: LessonDeps, s: Subscriber, lesson: number, now: number): Promise<OutgoingEmail> {
+/** "on Monday, 8 December": when the next lesson comes, in the reader's own time zone. */
+const nextWhen = (at: number | null, timezone: string, language: string) =>
+  at === null
+    ? ''
+    : `on ${new Intl.DateTimeFormat(language, { weekday: 'long', day: 'numeric', month: 'long', timeZone: timezone }).format(at)}`
+
+async function renderLesson(
+  deps: LessonDeps,
+  s: Subscriber,
+  lesson: number,
+  nextSendAt: number | null,
+  now: number,
+): Promise<OutgoingEmail> {
   const template = await deps.lesson(s.course, lesson)
   if (!template) throw new Error(`course ${s.course} has no lesson ${lesson}`)
   const links = await subscriberLinks(deps.signingKey, deps.origin, s.id, now, ['unsubscribe', 'preferences'])
   return subscriberEmail(
     template,
-    { greeting: greeting(s.first_name), preferences_url: links.preferences },
+    {
+      greeting: greeting(s.first_name),
+      preferences_url: links.preferences,
+      site_url: deps.origin.replace(/\/+$/, ''),
+      next_when: nextWhen(nextSendAt, s.timezone, deps.settings.language),
+    },
     { to: s.email, from: deps.from, unsubscribeUrl: links.unsubscribe },
     [
       { name: 'type', value: 'lesson' },
@@ -87,8 +104,15 @@ async function sendRecordedBatch(deps: LessonDeps, b: LessonBatch, now: number, 
     b.pairs.filter((p) => !pairs.includes(p)),
   )
   if (pairs.length === 0) return 0
+  const count = deps.lessonCount(b.course)
+  const schedule = deps.settings.courses[b.course]?.schedule
+  // When each reader's next lesson is due: the email says so, and the subscriber moves on to it.
+  const nextAt = pairs.map((p) => {
+    const s = subs.get(p.subscriberId) as Subscriber
+    return p.lesson >= count || !schedule ? null : nextLessonAt(b.dispatchedAt, s.timezone, schedule)
+  })
   const emails = await Promise.all(
-    pairs.map((p) => renderLesson(deps, subs.get(p.subscriberId) as Subscriber, p.lesson, now)),
+    pairs.map((p, i) => renderLesson(deps, subs.get(p.subscriberId) as Subscriber, p.lesson, nextAt[i] ?? null, now)),
   )
   let ids: (string | null)[]
   try {
@@ -98,15 +122,11 @@ async function sendRecordedBatch(deps: LessonDeps, b: LessonBatch, now: number, 
     if (!(err instanceof MailerError && err.status === 409)) throw err
     ids = pairs.map(() => null)
   }
-  const count = deps.lessonCount(b.course)
-  const schedule = deps.settings.courses[b.course]?.schedule
   const sent = pairs.map((p, i) => {
-    const s = subs.get(p.subscriberId) as Subscriber
-    const last = p.lesson >= count || !schedule
     return {
       ...p,
       messageId: ids[i] ?? null,
-      nextSendAt: last ? null : nextLessonAt(b.dispatchedAt, s.timezone, schedule),
+      nextSendAt: nextAt[i] ?? null,
     }
   })
   // The deliveries, each subscriber moving on, and the completions (their history, closing email

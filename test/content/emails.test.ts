@@ -87,7 +87,10 @@ describe('every lesson of every course', () => {
         expect(part).toContain('utm_content=lesson-')
       }
       const left = [...`${l.subject}${l.html}${l.text}`.matchAll(/\{\{([^}]+)\}\}/g)].map((m) => m[1])
-      expect(new Set(left)).toEqual(new Set(['greeting', 'preferences_url', 'unsubscribe_url']))
+      // The site's origin and the next lesson's day are the sender's to fill, like the links.
+      const next = i < lessons.length - 1 ? ['next_when'] : []
+      expect(new Set(left)).toEqual(new Set(['greeting', 'preferences_url', 'unsubscribe_url', 'site_url', ...next]))
+      for (const part of [l.html, l.text]) expect(part).toContain(`{{site_url}}${l.webPath.split('#')[0]}?utm_source=`)
     }
   })
 })
