@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import matter from 'gray-matter'
 import MarkdownIt from 'markdown-it'
 import anchor from 'markdown-it-anchor'
+import footnote from 'markdown-it-footnote'
 import type { BuiltFile, SiteBuild } from '../src/site/publish'
 import { faviconSvg } from '../src/site/render/favicon'
 import { renderFeed, renderRobots, renderSitemap } from '../src/site/render/feeds'
@@ -50,11 +51,14 @@ const slugify = (s: string) =>
 
 function markdown() {
   // html: false — content cannot smuggle markup; the Prose component relies on it.
-  return new MarkdownIt({ html: false, linkify: false, typographer: false }).use(anchor, {
-    level: 2,
-    slugify,
-    permalink: anchor.permalink.headerLink({ safariReaderFix: true }),
-  })
+  // Footnotes (`[^1]`) for references: a numbered list at the end, each with a link back.
+  return new MarkdownIt({ html: false, linkify: false, typographer: false })
+    .use(anchor, {
+      level: 2,
+      slugify,
+      permalink: anchor.permalink.headerLink({ safariReaderFix: true }),
+    })
+    .use(footnote)
 }
 
 async function listMarkdown(dir: string): Promise<string[]> {
@@ -120,6 +124,12 @@ async function loadPage(
   const words = content.split(/\s+/).filter((w) => /[\p{L}\p{N}]/u.test(w)).length
   const title = text(data.title, rel, 'title')
   const published = isoDate(data.published, rel, 'published')
+  if ((data.reviewed_by === undefined) !== (data.reviewed === undefined))
+    throw new ContentError(`${rel}: front matter "reviewed_by" and "reviewed" go together (who, and on which date)`)
+  const review =
+    data.reviewed_by === undefined
+      ? undefined
+      : { by: text(data.reviewed_by, rel, 'reviewed_by'), on: isoDate(data.reviewed, rel, 'reviewed') }
   return {
     path,
     kind,
@@ -128,6 +138,7 @@ async function loadPage(
     description: text(data.description, rel, 'description'),
     published,
     updated: data.updated === undefined ? published : isoDate(data.updated, rel, 'updated'),
+    ...(review ? { review } : {}),
     order: typeof data.order === 'number' ? data.order : Number.MAX_SAFE_INTEGER,
     html,
     toc: kind === 'essay' ? toc : [],

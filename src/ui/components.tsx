@@ -83,6 +83,14 @@ export const Dateline = ({ page, extra }: { page: PageModel; extra?: Child }) =>
         <time datetime={page.updated}>{formatDate(page.updated)}</time>
       </>
     ) : null}
+    {page.review ? (
+      <>
+        {' · Reviewed by '}
+        {page.review.by}
+        {' on '}
+        <time datetime={page.review.on}>{formatDate(page.review.on)}</time>
+      </>
+    ) : null}
     {extra}
   </p>
 )

@@ -58,6 +58,8 @@ export interface PageModel {
   description: string
   published: string
   updated: string
+  /** Who checked the page medically, and when (front matter `reviewed_by`, `reviewed`); never invented. */
+  review?: { by: string; on: string }
   order: number
   /** Body HTML rendered from our own Markdown at build time. */
   html: string

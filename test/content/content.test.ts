@@ -91,6 +91,21 @@ describe('a content file that breaks a rule', () => {
     ).rejects.toThrow('back-pain/oops.md: front matter "published" must be a date (YYYY-MM-DD)')
   })
 
+  it('stops the build on a reviewer without a review date, or a review date that is not a date', async () => {
+    await expect(
+      buildWith(
+        'back-pain/oops.md',
+        '---\ntitle: T\ndescription: d\npublished: 2026-01-01\nreviewed_by: Dr. A\n---\nBody\n',
+      ),
+    ).rejects.toThrow('back-pain/oops.md: front matter "reviewed_by" and "reviewed" go together')
+    await expect(
+      buildWith(
+        'back-pain/oops.md',
+        '---\ntitle: T\ndescription: d\npublished: 2026-01-01\nreviewed_by: Dr. A\nreviewed: soon\n---\nBody\n',
+      ),
+    ).rejects.toThrow('back-pain/oops.md: front matter "reviewed" must be a date (YYYY-MM-DD)')
+  })
+
   it('does not let raw HTML in Markdown reach the page', async () => {
     const { build } = await buildWith(
       'back-pain/raw.md',

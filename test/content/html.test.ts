@@ -1,3 +1,5 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { HtmlValidate } from 'html-validate'
@@ -29,6 +31,20 @@ describe('every built page', () => {
   it('is valid HTML by html-validate', async () => {
     for (const f of [...build.files.filter((f) => f.contentType.startsWith('text/html')), build.notFound])
       expect(await problems(validator, f.body), f.path).toEqual([])
+  })
+
+  it('is valid with a reviewer and footnoted references too (the second-essay fixture)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'reviewed-'))
+    try {
+      await cp(join(root, 'content'), dir, { recursive: true })
+      await cp(join(root, 'test/fixtures/second-essay'), dir, { recursive: true })
+      const second = (await buildSite(dir)).build
+      const page = second.files.find((f) => f.path === '/back-pain/posture/sitting-all-day')
+      expect(page?.body).toContain('footnote')
+      expect(await problems(validator, page?.body ?? ''), page?.path).toEqual([])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 

@@ -38,6 +38,22 @@ const articleLd = (site: SiteSettings, page: PageModel) => ({
   publisher: { '@type': 'Organization', name: site.name, url: site.baseUrl },
 })
 
+/** A medically reviewed page says so to search engines, beside its Article (schema.org MedicalWebPage). */
+const reviewLd = (site: SiteSettings, page: PageModel) =>
+  page.review
+    ? [
+        {
+          '@context': 'https://schema.org',
+          '@type': 'MedicalWebPage',
+          name: page.title,
+          url: absoluteUrl(site, page.path),
+          inLanguage: site.language,
+          lastReviewed: page.review.on,
+          reviewedBy: { '@type': 'Person', name: page.review.by },
+        },
+      ]
+    : []
+
 /** The signup form of the page's course, if it belongs to one. */
 const courseForm = (ctx: RenderContext, page: PageModel, id: string, source: string) => {
   const course = page.course ? ctx.site.courses[page.course] : undefined
@@ -92,7 +108,7 @@ export const EssayPage = ({ ctx, page }: { ctx: RenderContext; page: PageModel }
       ) : null}
       {courseForm(ctx, page, 'signup-essay', 'essay-end')}
     </article>,
-    [articleLd(ctx.site, page)],
+    [articleLd(ctx.site, page), ...reviewLd(ctx.site, page)],
   )
 
 /** A section: its introduction, then its pages and sub-sections. */
