@@ -8,6 +8,7 @@ import { createRequire } from 'node:module'
 import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import matter from 'gray-matter'
+import { convert } from 'html-to-text'
 import MarkdownIt from 'markdown-it'
 import anchor from 'markdown-it-anchor'
 import footnote from 'markdown-it-footnote'
@@ -22,6 +23,7 @@ import {
   SectionPage,
   StandalonePage,
 } from '../src/site/render/pages'
+import { SEARCH_INDEX_PATH, type SearchIndex } from '../src/site/search'
 import { API_DOCS_ASSETS, apiDocsInitScript } from '../src/ui/api-docs'
 import { SIGNUP_SCRIPT_PATH, signupScript } from '../src/ui/signup-form'
 import { siteCss } from '../src/ui/styles'
@@ -251,6 +253,11 @@ export async function buildSite(contentDir: string, emailsDir = join(root, 'emai
     { path: SIGNUP_SCRIPT_PATH, contentType: 'text/javascript; charset=utf-8', body: signupScript },
     { path: '/favicon.svg', contentType: 'image/svg+xml', body: faviconSvg },
     ...(await apiDocsFiles()),
+    {
+      path: SEARCH_INDEX_PATH,
+      contentType: 'application/json; charset=utf-8',
+      body: JSON.stringify(searchIndex(essays)),
+    },
   )
   files.sort((a, b) => a.path.localeCompare(b.path))
   const notFound = {
@@ -267,6 +274,26 @@ export async function buildSite(contentDir: string, emailsDir = join(root, 'emai
     styleSrc: hashSource(siteCss),
   }
   return { build, pages, site }
+}
+
+/** What /search reads: every essay's title, description and plain text. */
+function searchIndex(essays: PageModel[]): SearchIndex {
+  const plain = (html: string) =>
+    convert(html, {
+      wordwrap: false,
+      selectors: [
+        { selector: 'a', options: { ignoreHref: true } },
+        { selector: 'h2', options: { uppercase: false } },
+        { selector: 'h3', options: { uppercase: false } },
+        { selector: 'sup', format: 'skip' },
+      ],
+    })
+      .replace(/\s+/g, ' ')
+      .trim()
+  return {
+    version: 1,
+    essays: essays.map((e) => ({ path: e.path, title: e.title, description: e.description, text: plain(e.html) })),
+  }
 }
 
 /** Swagger UI's script and stylesheet for /api/docs, from swagger-ui-dist, and the script that starts it. */

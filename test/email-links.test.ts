@@ -126,7 +126,7 @@ describe('unsubscribing', () => {
   it('shows a button on GET without unsubscribing, and unsubscribes on POST', async () => {
     const s = await activeSubscriber('button@example.com')
     const page = await get(s.unsubscribe)
-    expect(await textsOf(await page.text(), 'form button')).toEqual(['Unsubscribe me'])
+    expect(await textsOf(await page.text(), 'main form button')).toEqual(['Unsubscribe me'])
     expect(await statusOf('button@example.com')).toBe('active')
     await get(s.unsubscribe, { method: 'POST' })
     expect(await statusOf('button@example.com')).toBe('unsubscribed')

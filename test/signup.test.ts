@@ -46,7 +46,7 @@ describe('a reader joining the program from the program page', () => {
     const confirmPath = linkIn(mail, 'confirm')
     const prompt = await get(confirmPath)
     expect(prompt.status).toBe(200)
-    expect(await textsOf(await prompt.text(), 'form button')).toEqual(['Yes, start the course'])
+    expect(await textsOf(await prompt.text(), 'main form button')).toEqual(['Yes, start the course'])
     expect((await subscriberByEmail('anna.reader@example.com'))?.status).toBe('pending')
 
     const before = Date.now()

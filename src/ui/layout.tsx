@@ -81,6 +81,13 @@ export const Layout = (p: LayoutProps) => {
                   ))}
                 </ul>
               </nav>
+              <search class="site-search">
+                <form action="/search" method="get">
+                  <label for="site-search-q">Search</label>
+                  <input id="site-search-q" name="q" type="search" maxlength={200} />
+                  <button type="submit">Go</button>
+                </form>
+              </search>
             </header>
             <main id="content">{p.children}</main>
             <footer class="site">

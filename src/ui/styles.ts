@@ -11,6 +11,10 @@ body{margin:0;background:var(--bg);color:var(--fg);font:1.125rem/1.65 Charter,"B
 a{color:var(--accent);text-underline-offset:.15em}
 a:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:var(--bg);padding:.5rem;z-index:1}
+.site-search form{display:flex;gap:.4rem;align-items:center}.site-search label{font-size:.9rem;color:var(--muted)}
+.site-search input{width:9rem;min-height:2.75rem;font:inherit;padding:.3rem .5rem;border:1px solid var(--muted);border-radius:.35rem;background:var(--bg);color:var(--fg)}
+.search-page form{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-bottom:1.5rem}.search-page label{flex-basis:100%;font-weight:600}
+.search-page input{flex:1;min-width:12rem;margin:0}.search-results li{margin-bottom:1rem}.search-results p{margin:.25rem 0 0}
 header.site,main,footer.site{max-width:var(--max);margin:0 auto;padding:0 1.25rem}
 header.site{display:flex;flex-wrap:wrap;gap:.25rem 1.5rem;align-items:baseline;justify-content:space-between;padding-top:1rem;padding-bottom:1rem;border-bottom:1px solid var(--rule);font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 .brand{font-weight:700;text-decoration:none;color:var(--fg)}
@@ -46,7 +50,7 @@ button,.button{font:inherit;font-weight:700;min-height:2.75rem;min-width:2.75rem
 .notice{border-left:4px solid var(--accent);padding:.5rem 1rem;background:var(--panel)}
 dd{overflow-wrap:anywhere}pre{white-space:pre-wrap;overflow-wrap:anywhere}
 footer.site{border-top:1px solid var(--rule);margin-top:3rem;padding-top:1rem;padding-bottom:2rem;color:var(--muted);font-size:.9rem}
-@media print{header.site nav,.skip,.toc,.cta{display:none}body{background:#fff;color:#000;font-size:12pt}a{color:#000}main a[href^="http"]::after{content:" (" attr(href) ")"}h2{break-after:avoid}p{orphans:3;widows:3}}
+@media print{header.site nav,.site-search,.skip,.toc,.cta{display:none}body{background:#fff;color:#000;font-size:12pt}a{color:#000}main a[href^="http"]::after{content:" (" attr(href) ")"}h2{break-after:avoid}p{orphans:3;widows:3}}
 `
   .trim()
   .replace(/\n/g, '')

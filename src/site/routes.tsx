@@ -1,8 +1,18 @@
 import { Hono } from 'hono'
 import { etag } from 'hono/etag'
+import * as v from 'valibot'
+import { pageRoute, problem, validate } from '../lib/api'
 import { pageCsp } from '../lib/security'
+import { renderPage } from '../ui/page'
 import type { SiteContent } from './content'
 import type { Manifest, ManifestEntry } from './manifest'
+import { SearchResults } from './render/search'
+import { SEARCH_INDEX_PATH, type SearchIndex, search } from './search'
+
+/** GET /search: the query, up to 200 characters; other parameters (UTM tags of a shared link) are ignored. */
+const searchSchema = v.object({
+  q: v.optional(v.pipe(v.string('must be text'), v.maxLength(200, 'must be at most 200 characters')), ''),
+})
 
 const PAGE_CACHE = 'public, max-age=300, stale-while-revalidate=86400'
 const NOT_FOUND_CACHE = 'public, max-age=60'
@@ -43,6 +53,36 @@ export function siteRoutes(content: SiteContent) {
     })
 
   app.use(etag())
+
+  // The index, parsed once per published version in this isolate.
+  let parsed: { hash: string; index: SearchIndex } | undefined
+  const searchIndex = async (kv: KVNamespace, manifest: Manifest): Promise<SearchIndex> => {
+    const entry = manifest.routes[SEARCH_INDEX_PATH]
+    if (!entry) return { version: 1, essays: [] }
+    if (parsed?.hash !== entry.hash)
+      parsed = {
+        hash: entry.hash,
+        index: JSON.parse(new TextDecoder().decode(await content.blob(kv, entry.hash))) as SearchIndex,
+      }
+    return parsed.index
+  }
+
+  app.get(
+    '/search',
+    pageRoute('Search the essays (no JavaScript needed)', { 400: problem('q is over 200 characters') }, ['readers']),
+    validate('query', searchSchema),
+    async (c) => {
+      const { q } = c.req.valid('query')
+      const manifest = await content.manifest(c.env.CONTENT)
+      const hits = search(await searchIndex(c.env.CONTENT, manifest), q)
+      // A page about one query: never cached by the edge or indexed (renderPage says noindex).
+      return renderPage(
+        manifest.settings,
+        { title: q ? `Search: ${q}` : 'Search', description: 'Search the essays.' },
+        <SearchResults q={q.trim()} hits={hits} />,
+      )
+    },
+  )
 
   // Hono answers HEAD through this GET handler, without the body.
   app.get('*', async (c) => {
