@@ -156,7 +156,7 @@ describe('a lesson, as its reader gets it', () => {
     expect(lesson.text).toMatch(/Next: lesson 2, .+, on Monday, (6 January|January 6)\./)
     expect(lesson.text).not.toContain('in about')
     // PUBLIC_URL is the tests' http://localhost, not content/site.json's baseUrl.
-    const web = /href="([^"]+)"[^>]*>Read this lesson on the web/.exec(lesson.html)?.[1]?.replaceAll('&amp;', '&')
+    const web = /href="([^"]+)"[^>]*>\s*Read this lesson on the web/.exec(lesson.html)?.[1]?.replaceAll('&amp;', '&')
     expect(web?.startsWith('http://localhost/back-pain/back-exercises/spine-exercises?utm_source=')).toBe(true)
     expect(web).toContain('utm_content=lesson-1')
     const urls = [...lesson.html.matchAll(/href="(https?:\/\/[^"]+)"/g)].map((m) => m[1] ?? '')

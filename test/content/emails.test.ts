@@ -39,6 +39,14 @@ describe('every email in emails/', () => {
     }
   })
 
+  it('reads well in a dark mail client: it declares both color schemes and styles the dark one', () => {
+    for (const [name, e] of Object.entries(emails)) {
+      expect(e.html, name).toContain('<meta name="color-scheme" content="light dark"')
+      expect(e.html, name).toMatch(/@media \(prefers-color-scheme: dark\)[^}]*\.email-body/)
+      expect(e.html, name).toMatch(/class="[^"]*email-body/)
+    }
+  })
+
   it('leaves only the placeholders the Worker fills at send time, and loads nothing from elsewhere', () => {
     for (const [name, e] of Object.entries(emails)) {
       const left = [...`${e.subject}${e.html}${e.text}`.matchAll(/\{\{([^}]+)\}\}/g)].map((m) => m[1])
@@ -86,6 +94,12 @@ describe('every lesson of every course', () => {
         expect(part).toContain('utm_medium=email')
         expect(part).toContain('utm_content=lesson-')
       }
+      // The site's name heads it, a preheader previews it, and the web link is a button.
+      expect(l.text.startsWith('Spine Health Library')).toBe(true)
+      expect(l.html).toMatch(/<div style="display:none[^>]*>[^<]{20,}/)
+      expect(l.html).toMatch(
+        /class="button"[\s\S]{0,1500}?<a\s+href="\{\{site_url\}\}[^"]+"[^>]*>\s*Read this lesson on the web/,
+      )
       const left = [...`${l.subject}${l.html}${l.text}`.matchAll(/\{\{([^}]+)\}\}/g)].map((m) => m[1])
       // The site's origin and the next lesson's day are the sender's to fill, like the links.
       const next = i < lessons.length - 1 ? ['next_when'] : []
