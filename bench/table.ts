@@ -64,6 +64,17 @@ const rows: [string, string, string, boolean | undefined][] = [
     '<= 10',
     (bundle.startupMs ?? Infinity) <= 10,
   ],
+  ...Object.entries((f.lighthousePages ?? {}) as unknown as Record<string, Record<string, number>>).map(
+    ([path, scores]): [string, string, string, boolean | undefined] => [
+      `Lighthouse ${path}`,
+      ['performance', 'accessibility', 'best-practices', 'seo'].map((k) => n(scores[k])).join(' / '),
+      // The search page is kept out of search engines by design (noindex): SEO is not its target.
+      path.startsWith('/search') ? '100 but SEO' : '100 each',
+      ['performance', 'accessibility', 'best-practices', ...(path.startsWith('/search') ? [] : ['seo'])].every(
+        (k) => scores[k] === 100,
+      ),
+    ],
+  ),
   ['largest lesson, KB of HTML', n(largestLesson / 1024, 1), '<= 40', largestLesson <= 40 * 1024],
 ]
 console.table(Object.fromEntries(rows.map(([k, value, target, ok]) => [k, { value, target, ok: ok ?? '' }])))
