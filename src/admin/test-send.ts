@@ -20,7 +20,7 @@ export async function sendTest(
   template: EmailTemplate,
   t: TestSend,
 ): Promise<SendOutcome & { subject: string }> {
-  const example = `${ctx.origin.replace(/\/+$/, '')}/test-link`
+  const example = `${ctx.origin}/test-link`
   const email = subscriberEmail(
     { ...template, subject: `[Test] ${template.subject}` },
     {
@@ -28,7 +28,7 @@ export async function sendTest(
       course_title: ctx.settings.courses[t.course]?.title ?? ctx.settings.name,
       confirm_url: `${example}/confirm`,
       preferences_url: `${example}/preferences`,
-      site_url: ctx.origin.replace(/\/+$/, ''),
+      site_url: ctx.origin,
       next_when: 'in a few days',
       web_url: ctx.settings.courses[t.course]?.path
         ? `${ctx.origin}${ctx.settings.courses[t.course]?.path}`

@@ -37,7 +37,7 @@ export async function sendCompletions(
       const values = {
         greeting: greeting(s.first_name),
         course_title: deps.settings.courses[s.course]?.title ?? deps.settings.name,
-        web_url: `${deps.origin.replace(/\/+$/, '')}${deps.essayPath(s.course)}`,
+        web_url: `${deps.origin}${deps.essayPath(s.course)}`,
         preferences_url: links.preferences,
       }
       const email = subscriberEmail(

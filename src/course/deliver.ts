@@ -50,11 +50,21 @@ async function batchKeyOf(course: string, pairs: LessonPair[]): Promise<string> 
   return `lessons-${hex.slice(0, 48)}`
 }
 
+/** One date format per language and time zone, made once per isolate (a batch has many readers in few zones). */
+const dayFormats = new Map<string, Intl.DateTimeFormat>()
+const dayFormat = (language: string, timeZone: string) => {
+  const key = `${language} ${timeZone}`
+  let format = dayFormats.get(key)
+  if (!format) {
+    format = new Intl.DateTimeFormat(language, { weekday: 'long', day: 'numeric', month: 'long', timeZone })
+    dayFormats.set(key, format)
+  }
+  return format
+}
+
 /** "on Monday, 8 December": when the next lesson comes, in the reader's own time zone. */
 const nextWhen = (at: number | null, timezone: string, language: string) =>
-  at === null
-    ? ''
-    : `on ${new Intl.DateTimeFormat(language, { weekday: 'long', day: 'numeric', month: 'long', timeZone: timezone }).format(at)}`
+  at === null ? '' : `on ${dayFormat(language, timezone).format(at)}`
 
 async function renderLesson(
   deps: LessonDeps,
@@ -71,7 +81,7 @@ async function renderLesson(
     {
       greeting: greeting(s.first_name),
       preferences_url: links.preferences,
-      site_url: deps.origin.replace(/\/+$/, ''),
+      site_url: deps.origin,
       next_when: nextWhen(nextSendAt, s.timezone, deps.settings.language),
     },
     { to: s.email, from: deps.from, unsubscribeUrl: links.unsubscribe },

@@ -37,7 +37,8 @@ export function mailSetup(env: Env, settings: PublishedSettings, now: () => numb
     ok: true,
     mailer,
     signingKey: env.SIGNING_KEY,
-    origin: env.PUBLIC_URL || settings.baseUrl,
+    // Without a trailing slash, once: every email's links are this plus a path.
+    origin: (env.PUBLIC_URL || settings.baseUrl).replace(/\/+$/, ''),
     from: env.MAIL_FROM || settings.mailFrom,
   }
 }

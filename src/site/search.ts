@@ -34,7 +34,7 @@ export interface SearchHit {
 const fold = (s: string) => s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase()
 
 /** The words of a query, folded; at most eight. */
-export const queryWords = (q: string) =>
+const queryWords = (q: string) =>
   fold(q)
     .match(/[\p{L}\p{N}]+/gu)
     ?.slice(0, 8) ?? []

@@ -18,7 +18,7 @@ const atMost = (max: number) => v.maxLength<string, number, string>(max, `must b
 const emptyIsAbsent = v.transform((s: string) => (s === '' ? undefined : s))
 
 /** True when the runtime knows `tz` as an IANA time zone (aliases such as `US/Pacific` too). */
-export function isTimeZone(tz: string): boolean {
+function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz })
     return true
@@ -28,7 +28,7 @@ export function isTimeZone(tz: string): boolean {
 }
 
 /** Free text on one line: trimmed, bounded; empty means absent. */
-export const line = (max: number) =>
+const line = (max: number) =>
   v.optional(
     v.pipe(
       text(),
