@@ -3,7 +3,17 @@ import { env, exports } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import worker from '../src/index'
 import { localTime } from '../src/lib/schedule'
-import { consentText, get, lessonsDrained, linkIn, mailsTo, publish, signup, subscriberByEmail } from './helpers'
+import {
+  consentText,
+  cronAt,
+  get,
+  lessonsDrained,
+  linkIn,
+  mailsTo,
+  publish,
+  signup,
+  subscriberByEmail,
+} from './helpers'
 
 const build = inject('siteBuild')
 const consent = consentText(build)
@@ -22,14 +32,6 @@ async function confirmed(email: string, timezone: string, name?: string) {
   await get(linkIn(mail, 'confirm'), { method: 'POST' })
   const row = await subscriberByEmail(email)
   return { id: row?.id ?? '' }
-}
-
-/** Runs the cron as the runtime would, at a simulated time, and waits for the queue to drain. */
-async function cronAt(scheduledTime: number) {
-  const ctx = createExecutionContext()
-  await worker.scheduled(createScheduledController({ scheduledTime, cron: '*/5 * * * *' }), env, ctx)
-  await waitOnExecutionContext(ctx)
-  await lessonsDrained()
 }
 
 const deliveries = (id: string) =>

@@ -1,7 +1,10 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { type AppOptions, createApp } from '../src/app'
+import worker from '../src/index'
 import { siteContent } from '../src/site/content'
 import { kvStore, publishSite, type SiteBuild } from '../src/site/publish'
+import { newsletterOf } from '../src/ui/types'
 
 /** Publishes a build to the test's own (miniflare) CONTENT namespace. */
 export const publish = (build: SiteBuild, at = new Date('2026-11-25T12:00:00Z'), kv: KVNamespace = env.CONTENT) =>
@@ -63,6 +66,8 @@ export const fold = (s: string) =>
 
 /** The consent wording the program's form shows, from the published build. */
 export const consentText = (build: SiteBuild) => build.settings.courses['cure-back-pain-program']?.consent ?? ''
+/** The newsletter's consent wording, as the build published it. */
+export const newsletterConsentText = (build: SiteBuild) => newsletterOf(build.settings).consent
 
 let ipCounter = 0
 /** A client IP of its own for each signup, so the per-IP rate limit only bites where a test wants it. */
@@ -211,4 +216,12 @@ export async function publishWithPartner(build: SiteBuild, origin: string) {
   const listed = structuredClone(build)
   listed.settings.signupOrigins = [origin]
   await publish(listed)
+}
+
+/** Runs the cron as the runtime would, at a simulated time, and waits for the lesson queue to drain. */
+export async function cronAt(scheduledTime: number) {
+  const ctx = createExecutionContext()
+  await worker.scheduled(createScheduledController({ scheduledTime, cron: '*/5 * * * *' }), env, ctx)
+  await waitOnExecutionContext(ctx)
+  await lessonsDrained()
 }

@@ -6,6 +6,7 @@ import {
   get,
   linkIn,
   mailsTo,
+  newsletterConsentText,
   publish,
   signup,
   subscriberByEmail,
@@ -15,6 +16,7 @@ import {
 
 const build = inject('siteBuild')
 const consent = consentText(build)
+const newsletterConsent = newsletterConsentText(build)
 
 beforeAll(async () => {
   await publish(build)
@@ -110,7 +112,8 @@ describe('a reader joining the program from the program page', () => {
       .bind(row?.id)
       .all<{ type: string; data: string }>()
     expect(events.results.map((e) => e.type)).toEqual(['signed_up', 'confirmation_sent', 'confirmed', 'unsubscribed'])
-    expect(JSON.parse(events.results[3]?.data ?? '{}')).toEqual({ one_click: true })
+    // The confirmation's link: nothing had started, so it leaves everything the signup asked for.
+    expect(JSON.parse(events.results[3]?.data ?? '{}')).toEqual({ one_click: true, topic: 'all' })
     expect(await mailsTo('leaver@example.com')).toHaveLength(1)
   })
 })
@@ -173,10 +176,14 @@ describe('the same answer for every address', () => {
 })
 
 describe('the signup forms on the site', () => {
-  it('are on the program page and at the end of the essay, with the consent wording visible', async () => {
+  it('are on the program page and at the end of the essay, with both consent wordings visible', async () => {
     for (const path of ['/cure-back-pain-program', '/back-pain/back-exercises/spine-exercises']) {
       const html = await (await get(path)).text()
-      expect(await textsOf(html, 'form.signup .consent label'), path).toEqual([consent])
+      expect(await textsOf(html, 'form.signup .consent label'), path).toEqual([consent, newsletterConsent])
+      // The course's box is required; the newsletter's is optional and unticked.
+      expect(await attrsOf(html, 'input[name=newsletter]', 'type'), path).toEqual(['checkbox'])
+      expect(await attrsOf(html, 'input[name=newsletter]', 'checked'), path).toEqual([])
+      expect(await attrsOf(html, 'input[name=newsletter]', 'required'), path).toEqual([])
       const csp = (await get(path)).headers.get('content-security-policy') ?? ''
       expect(csp, path).toContain("script-src 'self'")
       expect(await attrsOf(html, 'script[src]', 'src'), path).toEqual(['/assets/signup.js'])

@@ -1,4 +1,4 @@
-import { greeting, subscriberEmail } from '../mail/compose'
+import { greeting, listOf, subscriberEmail } from '../mail/compose'
 import type { MailContext } from '../mail/config'
 import type { SendOutcome } from '../mail/mailer'
 import type { EmailTemplate } from '../site/manifest'
@@ -43,7 +43,12 @@ export async function sendCompletions(
       const email = subscriberEmail(
         deps.template,
         values,
-        { to: s.email, from: deps.from, unsubscribeUrl: links.unsubscribe },
+        {
+          to: s.email,
+          from: deps.from,
+          unsubscribeUrl: links.unsubscribe,
+          list: listOf(deps.settings, s.course, deps.settings.courses[s.course]?.title ?? s.course),
+        },
         [{ name: 'type', value: 'completion' }],
       )
       return { email, idempotencyKey: `complete-${s.id}-${job.batchKey}` }

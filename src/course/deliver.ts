@@ -1,5 +1,5 @@
 import { nextLessonAt } from '../lib/schedule'
-import { greeting, subscriberEmail } from '../mail/compose'
+import { greeting, listOf, subscriberEmail } from '../mail/compose'
 import type { MailContext } from '../mail/config'
 import { MailerError, type OutgoingEmail } from '../mail/mailer'
 import type { EmailTemplate } from '../site/manifest'
@@ -84,7 +84,12 @@ async function renderLesson(
       site_url: deps.origin,
       next_when: nextWhen(nextSendAt, s.timezone, deps.settings.language),
     },
-    { to: s.email, from: deps.from, unsubscribeUrl: links.unsubscribe },
+    {
+      to: s.email,
+      from: deps.from,
+      unsubscribeUrl: links.unsubscribe,
+      list: listOf(deps.settings, s.course, deps.settings.courses[s.course]?.title ?? s.course),
+    },
     [
       { name: 'type', value: 'lesson' },
       { name: 'course', value: s.course },

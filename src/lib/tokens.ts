@@ -10,13 +10,17 @@ export type TokenPurpose = 'confirm' | 'unsubscribe' | 'preferences'
 export type TokenProblem = 'malformed' | 'forged' | 'expired' | 'wrong-purpose'
 
 /** The outcome of checking a token: whom it names, and the round of the course it was issued in. */
-export type TokenCheck = { ok: true; subscriberId: string; round?: number } | { ok: false; problem: TokenProblem }
+export type TokenCheck =
+  | { ok: true; subscriberId: string; round?: number; topic?: string }
+  | { ok: false; problem: TokenProblem }
 
 interface Payload {
   p: TokenPurpose
   s: string
   /** The round it was issued for (a confirmation acts only on the signup it confirms). */
   r?: number
+  /** What it acts on, when a purpose has several (an unsubscribe link: which topic it leaves). */
+  t?: string
   /** Expiry, epoch seconds; absent for links that must work for ever (unsubscribe). */
   e?: number
 }
@@ -66,10 +70,11 @@ export async function signToken(
   secret: string,
   purpose: TokenPurpose,
   subscriberId: string,
-  options: { now: number; ttlSeconds?: number; round?: number },
+  options: { now: number; ttlSeconds?: number; round?: number; topic?: string },
 ): Promise<string> {
   const payload: Payload = { p: purpose, s: subscriberId }
   if (options.round !== undefined) payload.r = options.round
+  if (options.topic !== undefined) payload.t = options.topic
   if (options.ttlSeconds !== undefined) payload.e = Math.floor(options.now / 1000) + options.ttlSeconds
   const body = toBase64Url(encoder.encode(JSON.stringify(payload)))
   const sig = await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(body))
@@ -98,9 +103,16 @@ export async function verifyToken(
   }
   if (payload.p !== purpose) return { ok: false, problem: 'wrong-purpose' }
   if (payload.e !== undefined && payload.e * 1000 <= now) return { ok: false, problem: 'expired' }
-  if (typeof payload.s !== 'string' || (payload.r !== undefined && !Number.isSafeInteger(payload.r)))
+  if (
+    typeof payload.s !== 'string' ||
+    (payload.r !== undefined && !Number.isSafeInteger(payload.r)) ||
+    (payload.t !== undefined && typeof payload.t !== 'string')
+  )
     return { ok: false, problem: 'malformed' }
-  return payload.r === undefined
-    ? { ok: true, subscriberId: payload.s }
-    : { ok: true, subscriberId: payload.s, round: payload.r }
+  return {
+    ok: true,
+    subscriberId: payload.s,
+    ...(payload.r === undefined ? {} : { round: payload.r }),
+    ...(payload.t === undefined ? {} : { topic: payload.t }),
+  }
 }

@@ -7,6 +7,8 @@ export interface OutgoingEmail {
   text: string
   headers: Record<string, string>
   tags?: { name: string; value: string }[]
+  /** Where replies go (content/site.json's replyTo). */
+  replyTo?: string
 }
 
 /** A provider's receipt for one email. */

@@ -40,7 +40,7 @@ export function outboxMailer(db: D1Database, now: () => number = Date.now): Mail
             e.from,
             e.to,
             e.subject,
-            JSON.stringify(e.headers),
+            JSON.stringify(e.replyTo ? { ...e.headers, 'Reply-To': e.replyTo } : e.headers),
             e.html,
             e.text,
             JSON.stringify(e.tags ?? []),

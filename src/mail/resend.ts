@@ -17,6 +17,7 @@ const toResend = (e: OutgoingEmail) => ({
   text: e.text,
   headers: e.headers,
   tags: e.tags,
+  ...(e.replyTo ? { replyTo: e.replyTo } : {}),
 })
 
 function unwrap<T>(result: ResendResult<T>): T {

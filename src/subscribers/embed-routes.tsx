@@ -3,6 +3,7 @@ import { describeRoute, pageRoute } from '../lib/api'
 import type { SiteContent } from '../site/content'
 import { renderPage } from '../ui/page'
 import { SignupForm, UTM_FIELDS } from '../ui/signup-form'
+import { newsletterOf } from '../ui/types'
 import { CheckInbox } from './render/pages'
 import { DEFAULT_COURSE } from './schema'
 
@@ -55,6 +56,7 @@ export function embedRoutes(content: SiteContent) {
           id="embed"
           course={courseId}
           consent={course.consent}
+          newsletterConsent={newsletterOf(settings).consent}
           source={text(c.req.query('source'), 64) ?? 'embed'}
           landingPath={text(c.req.query('landing'), 2048)}
           carried={carried}

@@ -74,6 +74,7 @@ const EVENT_COLUMNS = [
   'created_at',
   'confirmed_at',
   'unsubscribed_at',
+  'newsletter',
 ]
 const ROW_JSON = `json_object(${EVENT_COLUMNS.map((c) => `'${c}', ${c}`).join(', ')})`
 
@@ -172,8 +173,13 @@ const UPSERT_SIGNUP = `
 INSERT INTO subscribers (
   id, email, email_normalized, first_name, course, status, timezone,
   source, referrer, landing_path, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
-  consent_at, consent_ip, consent_user_agent, consent_text, created_at, confirmation_sent_at, updated_at, transition_id)
-SELECT ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?2, ?17, ?18, ?19, ?2, ?2, ?2, ?1
+  consent_at, consent_ip, consent_user_agent, consent_text, created_at, confirmation_sent_at, updated_at, transition_id,
+  newsletter, newsletter_consent_at, newsletter_consent_ip, newsletter_consent_user_agent, newsletter_consent_text)
+SELECT ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?2, ?17, ?18, ?19, ?2, ?2, ?2, ?1,
+  -- The newsletter's own consent (?22, its wording), asked on this signup: it starts at confirmation.
+  CASE WHEN ?22 IS NULL THEN 'none' ELSE 'pending' END,
+  CASE WHEN ?22 IS NULL THEN NULL ELSE ?2 END, CASE WHEN ?22 IS NULL THEN NULL ELSE ?17 END,
+  CASE WHEN ?22 IS NULL THEN NULL ELSE ?18 END, ?22
 -- A suppressed address (erased, bounced, complained) is never stored again: checked in the same statement.
 WHERE NOT EXISTS (SELECT 1 FROM suppressions WHERE email_hash = ?21)
 ON CONFLICT (email_normalized, course) DO UPDATE SET
@@ -190,6 +196,17 @@ ON CONFLICT (email_normalized, course) DO UPDATE SET
   -- Coming back after unsubscribing is a new round: its lessons are owed again, and the earlier
   -- round's confirmation link no longer confirms anything.
   course_round = subscribers.course_round + (subscribers.status = 'unsubscribed'),
+  -- Asking for the newsletter again records this consent; a member stays one, on their first consent.
+  newsletter = CASE WHEN excluded.newsletter = 'pending' AND subscribers.newsletter <> 'active'
+                    THEN 'pending' ELSE subscribers.newsletter END,
+  newsletter_consent_at = CASE WHEN excluded.newsletter = 'pending' AND subscribers.newsletter <> 'active'
+                               THEN excluded.newsletter_consent_at ELSE subscribers.newsletter_consent_at END,
+  newsletter_consent_ip = CASE WHEN excluded.newsletter = 'pending' AND subscribers.newsletter <> 'active'
+                               THEN excluded.newsletter_consent_ip ELSE subscribers.newsletter_consent_ip END,
+  newsletter_consent_user_agent = CASE WHEN excluded.newsletter = 'pending' AND subscribers.newsletter <> 'active'
+                               THEN excluded.newsletter_consent_user_agent ELSE subscribers.newsletter_consent_user_agent END,
+  newsletter_consent_text = CASE WHEN excluded.newsletter = 'pending' AND subscribers.newsletter <> 'active'
+                               THEN excluded.newsletter_consent_text ELSE subscribers.newsletter_consent_text END,
   confirmation_sent_at = excluded.confirmation_sent_at, updated_at = excluded.updated_at,
   transition_id = excluded.transition_id
 WHERE subscribers.status = 'unsubscribed'
@@ -237,6 +254,7 @@ export async function signUp(
       s.consent.text,
       resendBefore,
       suppressionHash,
+      s.newsletterConsent ?? null,
     )
   const result = await commit(deps.db, [
     upsert,
@@ -244,7 +262,8 @@ export async function signUp(
       history: 'signed_up',
       data: {
         sql: `json_object('again', json(CASE WHEN id = ?4 THEN 'false' ELSE 'true' END), 'source', source,
-                          'consent_text', consent_text, 'round', course_round)`,
+                          'consent_text', consent_text, 'round', course_round,
+                          'newsletter_consent_text', CASE WHEN newsletter = 'pending' THEN newsletter_consent_text END)`,
         params: [id],
       },
       event: 'subscriber.created',
@@ -264,7 +283,9 @@ export const confirm = (deps: LifecycleDeps, id: string, round: number, now: num
     id,
     now,
     {
-      set: `status = 'active', confirmed_at = ?2, lesson_position = 0, next_send_at = ?2`,
+      set: `status = 'active', confirmed_at = ?2, lesson_position = 0, next_send_at = ?2,
+            newsletter = CASE WHEN newsletter = 'pending' THEN 'active' ELSE newsletter END,
+            newsletter_joined_at = CASE WHEN newsletter = 'pending' THEN ?2 ELSE newsletter_joined_at END`,
       rule: `status = 'pending' AND course_round = ?4`,
       params: [round],
     },
@@ -273,20 +294,60 @@ export const confirm = (deps: LifecycleDeps, id: string, round: number, now: num
 
 // ---- The subscriber's own changes (preferences, unsubscribe) ----------------------------------
 
-/** Any state that still receives mail -> unsubscribed, at once. */
-export const unsubscribe = (deps: LifecycleDeps, id: string, now: number, oneClick: boolean) =>
+/** What an unsubscribe leaves: the course, the newsletter, or everything. */
+export type Topic = 'course' | 'newsletter' | 'all'
+
+const LEAVE_COURSE = `status = CASE WHEN status IN ('pending', 'active', 'paused', 'completed') THEN 'unsubscribed' ELSE status END,
+  unsubscribed_at = CASE WHEN status IN ('pending', 'active', 'paused', 'completed') THEN ?2 ELSE unsubscribed_at END,
+  next_send_at = NULL, lease_until = NULL`
+const LEAVE_NEWSLETTER = `newsletter = CASE WHEN newsletter IN ('pending', 'active') THEN 'left' ELSE newsletter END,
+  newsletter_left_at = CASE WHEN newsletter IN ('pending', 'active') THEN ?2 ELSE newsletter_left_at END`
+const IN_COURSE = `status IN ('pending', 'active', 'paused', 'completed')`
+const IN_NEWSLETTER = `newsletter IN ('pending', 'active')`
+
+const leaving: Record<Topic, { set: string; rule: string }> = {
+  course: { set: LEAVE_COURSE, rule: IN_COURSE },
+  newsletter: { set: LEAVE_NEWSLETTER, rule: IN_NEWSLETTER },
+  all: { set: `${LEAVE_COURSE}, ${LEAVE_NEWSLETTER}`, rule: `${IN_COURSE} OR ${IN_NEWSLETTER}` },
+}
+
+/**
+ * Leaves one topic at once (an email's one-click leaves that email's topic): the course (status
+ * unsubscribed), the newsletter (left), or both. The other topic goes on.
+ */
+export const unsubscribe = (deps: LifecycleDeps, id: string, now: number, oneClick: boolean, topic: Topic = 'course') =>
+  change(deps, id, now, leaving[topic], {
+    history: topic === 'newsletter' ? 'newsletter_left' : 'unsubscribed',
+    data: {
+      sql: `json_object('one_click', json(?4), 'topic', ?5)`,
+      params: [oneClick ? 'true' : 'false', topic],
+    },
+    event: topic === 'newsletter' ? 'subscriber.updated' : 'subscriber.unsubscribed',
+  })
+
+/** The newsletter's consent evidence, as the preferences page or a signup records it. */
+export interface TopicConsent {
+  text: string
+  ip?: string
+  userAgent?: string
+}
+
+/** Joins the newsletter from the preferences page: a confirmed address that still takes mail. */
+export const joinNewsletter = (deps: LifecycleDeps, id: string, now: number, consent: TopicConsent) =>
   change(
     deps,
     id,
     now,
     {
-      set: `status = 'unsubscribed', unsubscribed_at = ?2, next_send_at = NULL, lease_until = NULL`,
-      rule: `status IN ('pending', 'active', 'paused', 'completed')`,
+      set: `newsletter = 'active', newsletter_joined_at = ?2, newsletter_left_at = NULL, newsletter_consent_at = ?2,
+            newsletter_consent_text = ?4, newsletter_consent_ip = ?5, newsletter_consent_user_agent = ?6`,
+      rule: `newsletter <> 'active' AND status NOT IN ('pending', 'bounced', 'complained')`,
+      params: [consent.text, consent.ip ?? null, consent.userAgent ?? null],
     },
     {
-      history: 'unsubscribed',
-      data: { sql: `json_object('one_click', json(?4))`, params: [oneClick ? 'true' : 'false'] },
-      event: 'subscriber.unsubscribed',
+      history: 'newsletter_joined',
+      data: { sql: `json_object('consent_text', newsletter_consent_text)` },
+      event: 'subscriber.updated',
     },
   )
 
@@ -321,6 +382,29 @@ export const restart = (deps: LifecycleDeps, id: string, now: number) =>
       rule: `status IN ('active', 'paused', 'completed')`,
     },
     { history: 'restarted', data: { sql: `json_object('round', course_round)` }, event: 'subscriber.restarted' },
+  )
+
+/**
+ * Takes the course again after leaving it, from the preferences page (whose signed link proves the
+ * address): lesson 1 due now, in a new round, with this consent as the course's evidence.
+ */
+export const rejoinCourse = (deps: LifecycleDeps, id: string, now: number, consent: TopicConsent) =>
+  change(
+    deps,
+    id,
+    now,
+    {
+      set: `status = 'active', lesson_position = 0, course_round = course_round + 1, next_send_at = ?2,
+            lease_until = NULL, unsubscribed_at = NULL, confirmed_at = coalesce(confirmed_at, ?2),
+            consent_at = ?2, consent_text = ?4, consent_ip = ?5, consent_user_agent = ?6`,
+      rule: `status = 'unsubscribed'`,
+      params: [consent.text, consent.ip ?? null, consent.userAgent ?? null],
+    },
+    {
+      history: 'restarted',
+      data: { sql: `json_object('round', course_round, 'consent_text', consent_text)` },
+      event: 'subscriber.restarted',
+    },
   )
 
 /** New first name and time zone, and the next lesson's time in that zone (unchanged when null). */

@@ -11,6 +11,7 @@ import { type TokenPurpose, verifyToken } from '../lib/tokens'
 import { ring } from '../mail/relay'
 import { type SiteContent, unavailable } from '../site/content'
 import { renderPage } from '../ui/page'
+import { newsletterOf } from '../ui/types'
 import * as lifecycle from './lifecycle'
 import { lifecycleOf } from './lifecycle'
 import { subscriberLinks } from './links'
@@ -19,15 +20,19 @@ import {
   type ConfirmedState,
   ConfirmPrompt,
   Ended,
+  type Leaving,
   LinkProblem,
   Preferences,
   Unsubscribed,
   UnsubscribePrompt,
 } from './render/pages'
-import { preferencesSchema } from './schema'
+import { fields, ifValid, type PREFERENCE_ACTIONS, preferencesSchema } from './schema'
 import * as store from './store'
 
-type LinkEnv = { Bindings: Env; Variables: { subscriberId: string; round: number | undefined } }
+type LinkEnv = {
+  Bindings: Env
+  Variables: { subscriberId: string; round: number | undefined; topic: lifecycle.Topic }
+}
 type Ctx = Context<LinkEnv>
 
 /** What every page behind an email's link may answer. */
@@ -88,6 +93,8 @@ export function linkRoutes(content: SiteContent) {
         )
       c.set('subscriberId', check.subscriberId)
       c.set('round', check.round)
+      // An unsubscribe link names the topic it leaves; one without (older lesson links) leaves the course.
+      c.set('topic', check.topic === 'newsletter' || check.topic === 'all' ? check.topic : 'course')
       await next()
     })
 
@@ -138,8 +145,22 @@ export function linkRoutes(content: SiteContent) {
     },
   )
 
-  app.get('/unsubscribe/:token', link('The unsubscribe page'), signed('unsubscribe'), (c) =>
-    page(c, 'Unsubscribe', <UnsubscribePrompt />),
+  /** What the link's topic is called, for the page that says what stops. */
+  const leavingOf = async (c: Ctx): Promise<Leaving> => {
+    const topic = c.get('topic')
+    if (topic !== 'newsletter') {
+      const s = await store.getSubscriber(c.env.DB, c.get('subscriberId'))
+      return { topic, name: await courseTitle(c, s?.course ?? '') }
+    }
+    try {
+      return { topic, name: newsletterOf((await content.manifest(c.env.CONTENT)).settings).title }
+    } catch {
+      return { topic, name: 'the newsletter' }
+    }
+  }
+
+  app.get('/unsubscribe/:token', link('The unsubscribe page'), signed('unsubscribe'), async (c) =>
+    page(c, 'Unsubscribe', <UnsubscribePrompt leaving={await leavingOf(c)} />),
   )
 
   // One handler for the page's button and for RFC 8058 one-click (body List-Unsubscribe=One-Click).
@@ -151,14 +172,24 @@ export function linkRoutes(content: SiteContent) {
     async (c) => {
       const body: Record<string, unknown> = await c.req.parseBody().catch(() => ({}))
       // An unsubscribe link works whatever round it came from: stopping mail must never fail.
+      // It leaves the topic of the email it came in: a newsletter's the newsletter, a lesson's the
+      // course, the confirmation's everything.
+      const id = c.get('subscriberId')
+      const now = Date.now()
       const left = await lifecycle.unsubscribe(
         lifecycleOf(c.env),
-        c.get('subscriberId'),
-        Date.now(),
+        id,
+        now,
         body['List-Unsubscribe'] === 'One-Click',
+        c.get('topic'),
       )
       await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, left.outbox))
-      return page(c, 'You are unsubscribed', <Unsubscribed />)
+      const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', id, now, ['preferences'])
+      return page(
+        c,
+        'You are unsubscribed',
+        <Unsubscribed leaving={await leavingOf(c)} preferencesUrl={links.preferences} />,
+      )
     },
   )
 
@@ -185,11 +216,20 @@ export function linkRoutes(content: SiteContent) {
       const now = Date.now()
       const current = await store.getSubscriber(c.env.DB, id)
       if (!current) return page(c, 'Subscription ended', <Ended />, 404)
-      const schedule = (await content.manifest(c.env.CONTENT)).settings.courses[current.course]?.schedule
-      const result = await applyPreference(lifecycleOf(c.env), current, action, now, name, timezone, schedule)
+      const settings = (await content.manifest(c.env.CONTENT)).settings
+      const schedule = settings.courses[current.course]?.schedule
+      const evidence = {
+        ip: c.req.header('CF-Connecting-IP'),
+        userAgent: ifValid(fields.userAgent, c.req.header('User-Agent')?.slice(0, 512)),
+      }
+      const consent = {
+        course: { text: settings.courses[current.course]?.consent ?? '', ...evidence },
+        newsletter: { text: newsletterOf(settings).consent, ...evidence },
+      }
+      const result = await applyPreference(lifecycleOf(c.env), current, action, now, name, timezone, schedule, consent)
       if (result.changed.length === 0)
         return preferences(c, id, {
-          errors: { form: `You cannot ${action} the course from its current state.` },
+          errors: { form: refusedText[action] },
           status: 409,
         })
       await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, result.outbox))
@@ -206,16 +246,15 @@ export function linkRoutes(content: SiteContent) {
     if (!s) return page(c, 'Subscription ended', <Ended />, 404)
     const manifest = await content.manifest(c.env.CONTENT)
     const settings = manifest.settings
-    const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', id, Date.now(), ['unsubscribe'])
     const timezones = Intl.supportedValuesOf('timeZone')
     if (!timezones.includes(s.timezone)) timezones.unshift(s.timezone)
     const body = (
       <Preferences
         subscriber={s}
         courseTitle={settings.courses[s.course]?.title ?? 'The course'}
+        newsletter={newsletterOf(settings)}
         lessons={manifest.courses[s.course]?.lessons.length ?? 0}
         timezones={timezones}
-        unsubscribeUrl={links.unsubscribe}
         errors={extra.errors}
         saved={extra.saved}
       />
@@ -231,16 +270,36 @@ const savedText = {
   pause: 'The course is paused. No lessons until you resume.',
   resume: 'The course is resumed. Your next lesson is on its way.',
   restart: 'The course starts again: lesson 1 is on its way.',
-} as const
+  'leave-course': 'You have left the course. No more lessons.',
+  'join-course': 'You are taking the course again: lesson 1 is on its way.',
+  'join-newsletter': 'You will get each new essay by email, in your morning.',
+  'leave-newsletter': 'No more new essays by email.',
+  'unsubscribe-all': 'You are unsubscribed from everything. We will send you nothing more.',
+} as const satisfies Record<Action, string>
+
+const refusedText: Record<Action, string> = {
+  save: 'Your details cannot be changed any more: this address no longer receives mail.',
+  pause: 'You cannot pause the course from its current state.',
+  resume: 'You cannot resume the course from its current state.',
+  restart: 'You cannot restart the course from its current state.',
+  'leave-course': 'You are not taking the course.',
+  'join-course': 'You cannot take the course again from its current state.',
+  'join-newsletter': 'You cannot join the new essays now: confirm your address first, or you are already in.',
+  'leave-newsletter': 'You are not subscribed to the new essays.',
+  'unsubscribe-all': 'You are already unsubscribed from everything.',
+}
+
+type Action = (typeof PREFERENCE_ACTIONS)[number]
 
 function applyPreference(
   deps: lifecycle.LifecycleDeps,
   s: store.Subscriber,
-  action: 'save' | 'pause' | 'resume' | 'restart',
+  action: Action,
   now: number,
   name: string | undefined,
   timezone: string | undefined,
   schedule: CourseSchedule | undefined,
+  consent: { course: lifecycle.TopicConsent; newsletter: lifecycle.TopicConsent },
 ) {
   switch (action) {
     case 'save': {
@@ -258,5 +317,15 @@ function applyPreference(
       return lifecycle.resume(deps, s.id, now)
     case 'restart':
       return lifecycle.restart(deps, s.id, now)
+    case 'leave-course':
+      return lifecycle.unsubscribe(deps, s.id, now, false, 'course')
+    case 'join-course':
+      return lifecycle.rejoinCourse(deps, s.id, now, consent.course)
+    case 'join-newsletter':
+      return lifecycle.joinNewsletter(deps, s.id, now, consent.newsletter)
+    case 'leave-newsletter':
+      return lifecycle.unsubscribe(deps, s.id, now, false, 'newsletter')
+    case 'unsubscribe-all':
+      return lifecycle.unsubscribe(deps, s.id, now, false, 'all')
   }
 }

@@ -16,15 +16,20 @@ export async function subscriberLinks<P extends TokenPurpose>(
   purposes: readonly P[],
   /** The round of the course the email belongs to; a confirm link needs it. */
   round?: number,
+  /** The topic an unsubscribe link leaves: the email's own (a lesson's, the course; absent means the course). */
+  topic?: 'course' | 'newsletter' | 'all',
 ): Promise<Record<P, string>> {
   const base = origin.replace(/\/+$/, '')
   const links = await Promise.all(
     purposes.map(async (purpose) => {
       const ttlSeconds = purpose === 'confirm' ? CONFIRM_TTL_SECONDS : undefined
-      return [
-        purpose,
-        `${base}/${purpose}/${await signToken(signingKey, purpose, subscriberId, { now, ttlSeconds, round })}`,
-      ]
+      const options = {
+        now,
+        ttlSeconds,
+        round,
+        ...(purpose === 'unsubscribe' && topic && topic !== 'course' ? { topic } : {}),
+      }
+      return [purpose, `${base}/${purpose}/${await signToken(signingKey, purpose, subscriberId, options)}`]
     }),
   )
   return Object.fromEntries(links) as Record<P, string>

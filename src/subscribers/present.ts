@@ -24,6 +24,18 @@ export const presentSubscriber = (s: Subscriber) => ({
   created_at: iso(s.created_at),
   confirmed_at: iso(s.confirmed_at),
   unsubscribed_at: iso(s.unsubscribed_at),
+  newsletter: s.newsletter ?? 'none',
+  newsletter_consent:
+    s.newsletter_consent_text == null
+      ? null
+      : {
+          at: iso(s.newsletter_consent_at),
+          ip: s.newsletter_consent_ip,
+          user_agent: s.newsletter_consent_user_agent,
+          text: s.newsletter_consent_text,
+        },
+  newsletter_joined_at: iso(s.newsletter_joined_at ?? null),
+  newsletter_left_at: iso(s.newsletter_left_at ?? null),
 })
 
 /**
@@ -33,6 +45,10 @@ export const presentSubscriber = (s: Subscriber) => ({
 export function eventData(row: Record<string, unknown>): Record<string, unknown> {
   // A full row, as the lifecycle writes it; anything else (an erasure's id) goes as it is.
   if (!('lesson_position' in row)) return row
-  const { consent: _, ...data } = presentSubscriber({ consent_at: null, ...row } as unknown as Subscriber)
+  const {
+    consent: _,
+    newsletter_consent: __,
+    ...data
+  } = presentSubscriber({ consent_at: null, ...row } as unknown as Subscriber)
   return data
 }

@@ -95,6 +95,8 @@ export const fields = {
     ),
   ),
   consent: v.pipe(text('is required: tick the box to agree'), atMost(1000)),
+  /** The newsletter's consent: optional, its exact wording when given. */
+  newsletterConsent: v.optional(v.pipe(text(), atMost(1000), emptyIsAbsent)),
   userAgent: line(512),
 }
 
@@ -116,6 +118,8 @@ export const signupSchema = v.pipe(
       email: fields.email,
       name: fields.name,
       consent: fields.consent,
+      /** "Also email me new essays": the newsletter's exact consent wording, to join it too. */
+      newsletter: fields.newsletterConsent,
       timezone: fields.timezone,
       source: fields.source,
       utm_source: fields.utm,
@@ -140,11 +144,24 @@ export const signupSchema = v.pipe(
 /** A signup that passed the schema. */
 export type SignupFields = v.InferOutput<typeof signupSchema>
 
+/** What the preferences page's buttons do. */
+export const PREFERENCE_ACTIONS = [
+  'save',
+  'pause',
+  'resume',
+  'restart',
+  'leave-course',
+  'join-course',
+  'join-newsletter',
+  'leave-newsletter',
+  'unsubscribe-all',
+] as const
+
 /** What a subscriber may change on their preferences page. */
 export const preferencesSchema = v.pipe(
   v.strictObject(
     {
-      action: v.picklist(['save', 'pause', 'resume', 'restart'], 'must be save, pause, resume or restart'),
+      action: v.picklist(PREFERENCE_ACTIONS, `must be one of: ${PREFERENCE_ACTIONS.join(', ')}`),
       name: fields.name,
       timezone: fields.timezone,
     },

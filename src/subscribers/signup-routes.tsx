@@ -9,7 +9,7 @@ import { mailProblem } from '../mail/config'
 import type { SiteContent } from '../site/content'
 import { renderPage } from '../ui/page'
 import type { UTM_FIELDS } from '../ui/signup-form'
-import type { PublishedSettings } from '../ui/types'
+import { newsletterOf, type PublishedSettings } from '../ui/types'
 import { lifecycleOf } from './lifecycle'
 import { CheckInbox, Notice, SignupAgain } from './render/pages'
 import { DEFAULT_COURSE, fields, ifValid, type SignupFields, signupSchema } from './schema'
@@ -43,7 +43,12 @@ async function refuse(
   const message = describeProblems(errors)
   const settings = (await content.manifest(c.env.CONTENT)).settings
   const course = retry && Object.hasOwn(settings.courses, retry.courseId) ? settings.courses[retry.courseId] : undefined
-  const values = { email: String(retry?.values.email ?? ''), name: String(retry?.values.name ?? '') }
+  const newsletterConsent = newsletterOf(settings).consent
+  const values = {
+    email: String(retry?.values.email ?? ''),
+    name: String(retry?.values.name ?? ''),
+    newsletter: retry?.values.newsletter === newsletterConsent,
+  }
   const body =
     status === 400 && course && retry ? (
       <SignupAgain
@@ -52,6 +57,7 @@ async function refuse(
         errors={errors}
         values={values}
         raw={retry.values}
+        newsletterConsent={newsletterConsent}
         turnstileSiteKey={settings.turnstileSiteKey}
       />
     ) : (
@@ -106,6 +112,7 @@ function toRecord(c: Ctx, f: SignupFields, courseId: string, settings: Published
       term: f.utm_term ?? fromRef('utm_term'),
       content: f.utm_content ?? fromRef('utm_content'),
     },
+    newsletterConsent: f.newsletter,
     consent: {
       text: f.consent,
       ip: c.req.header('CF-Connecting-IP'),
@@ -190,6 +197,14 @@ export function signupRoutes(content: SiteContent, turnstileVerifyUrl = TURNSTIL
         return refuse(c, content, 400, { course: `must be one of: ${Object.keys(settings.courses).join(', ')}` })
       if (f.consent !== course.consent)
         return refuse(c, content, 400, { consent: 'must be the exact consent wording the form shows' }, retry)
+      if (f.newsletter !== undefined && f.newsletter !== newsletterOf(settings).consent)
+        return refuse(
+          c,
+          content,
+          400,
+          { newsletter: "must be the newsletter's exact consent wording, or absent" },
+          retry,
+        )
       return accept(c, f, courseId, settings)
     },
   )

@@ -79,6 +79,8 @@ export async function sendConfirmations(
         now,
         ['confirm', 'unsubscribe'],
         job.round,
+        // Nothing has started yet: the confirmation's one-click leaves everything the signup asked for.
+        'all',
       )
       const email = subscriberEmail(
         deps.confirmation,

@@ -36,7 +36,18 @@ export interface Subscriber {
   confirmed_at: number | null
   unsubscribed_at: number | null
   updated_at: number
+  /** The newsletter topic: see migrations/0007_newsletter_topic.sql. */
+  newsletter: NewsletterStatus
+  newsletter_consent_at: number | null
+  newsletter_consent_ip: string | null
+  newsletter_consent_user_agent: string | null
+  newsletter_consent_text: string | null
+  newsletter_joined_at: number | null
+  newsletter_left_at: number | null
 }
+
+/** Where a subscriber is with the newsletter. */
+export type NewsletterStatus = 'none' | 'pending' | 'active' | 'left'
 
 /** Everything a signup records: who, for which course, from where, and the consent they gave. */
 export interface SignupRecord {
@@ -49,6 +60,8 @@ export interface SignupRecord {
   landingPath?: string
   utm: { source?: string; medium?: string; campaign?: string; term?: string; content?: string }
   consent: { text: string; ip?: string; userAgent?: string }
+  /** The newsletter's consent wording, when the signup asked for it too (its IP and agent are the signup's). */
+  newsletterConsent?: string
 }
 
 /** The address as compared for uniqueness. */

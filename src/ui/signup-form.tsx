@@ -1,10 +1,10 @@
 /** The fields a signup form posts; the same names are accepted as JSON by POST /api/subscribe. */
-export type SignupField = 'email' | 'name' | 'consent' | 'form'
+export type SignupField = 'email' | 'name' | 'consent' | 'newsletter' | 'form'
 
 /** Messages shown beside fields when a signup is refused, and what the reader had typed. */
 export interface FormState {
   errors?: Partial<Record<SignupField, string>>
-  values?: { email?: string; name?: string }
+  values?: { email?: string; name?: string; newsletter?: boolean }
 }
 
 /** Props of {@link SignupForm}. */
@@ -13,6 +13,8 @@ export interface SignupFormProps extends FormState {
   id: string
   course: string
   consent: string
+  /** The newsletter's consent wording: an optional, unticked second box. */
+  newsletterConsent?: string
   /** Which form this is, for attribution (e.g. `essay-end`, `program-page`). */
   source: string
   /** The page the form is on; the Referer header may be stripped by the reader's browser. */
@@ -106,6 +108,23 @@ export const SignupForm = (p: SignupFormProps) => {
         <label for={`${p.id}-consent`}>{p.consent}</label>
       </p>
       <FieldError id={p.id} field="consent" errors={p.errors} />
+      {p.newsletterConsent ? (
+        <>
+          <p class="consent">
+            <input
+              id={`${p.id}-newsletter`}
+              name="newsletter"
+              type="checkbox"
+              value={p.newsletterConsent}
+              checked={p.values?.newsletter || undefined}
+              aria-invalid={p.errors?.newsletter ? 'true' : undefined}
+              aria-describedby={described('newsletter')}
+            />
+            <label for={`${p.id}-newsletter`}>{p.newsletterConsent}</label>
+          </p>
+          <FieldError id={p.id} field="newsletter" errors={p.errors} />
+        </>
+      ) : null}
       <p class="hp" aria-hidden="true">
         <label for={`${p.id}-website`}>Leave this field empty</label>
         <input id={`${p.id}-website`} name="website" tabindex={-1} autocomplete="off" />

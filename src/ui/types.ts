@@ -23,6 +23,22 @@ export interface SiteSettings {
   turnstileSiteKey?: string
   /** The email courses readers can join, by id. */
   courses: Record<string, CourseSettings>
+  /** The newsletter: every new essay, sent to those who asked for it. Defaults filled by the build. */
+  newsletter?: Partial<NewsletterSettings>
+  /**
+   * An address that reads replies: set as Reply-To, and offered in List-Unsubscribe as a `mailto:`
+   * (whose subject names the subscriber's signed link, for whoever reads that mailbox).
+   */
+  replyTo?: string
+}
+
+/** The newsletter topic: its name, its own consent wording, and when a local-morning broadcast goes. */
+export interface NewsletterSettings {
+  title: string
+  consent: string
+  schedule: { sendHour: number; skipWeekends: boolean }
+  /** The email carries the whole essay instead of its opening. */
+  wholeEssay: boolean
 }
 
 /** One email course: its name, its page, and the consent wording its signup form shows. */
@@ -92,3 +108,13 @@ export interface EssayPart {
 export interface PublishedSettings extends SiteSettings {
   nav: LinkItem[]
 }
+
+/** The newsletter's settings, with the defaults for what content/site.json leaves out. */
+export const newsletterOf = (site: SiteSettings): NewsletterSettings => ({
+  title: site.newsletter?.title ?? `New essays from ${site.name}`,
+  consent:
+    site.newsletter?.consent ??
+    'Also email me new essays when they are published. I can unsubscribe at any time with one click.',
+  schedule: { sendHour: 8, skipWeekends: true, ...site.newsletter?.schedule },
+  wholeEssay: site.newsletter?.wholeEssay ?? false,
+})

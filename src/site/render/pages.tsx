@@ -2,7 +2,7 @@ import type { Child } from 'hono/jsx'
 import { absoluteUrl, Breadcrumb, Dateline, PageList, Prose, Toc } from '../../ui/components'
 import { Layout } from '../../ui/layout'
 import { SIGNUP_SCRIPT_PATH, SignupForm } from '../../ui/signup-form'
-import type { LinkItem, PageModel, SiteSettings } from '../../ui/types'
+import { type LinkItem, newsletterOf, type PageModel, type SiteSettings } from '../../ui/types'
 
 /** What every page renderer gets: the page, the site, the shared chrome. */
 export interface RenderContext {
@@ -63,6 +63,7 @@ const courseForm = (ctx: RenderContext, page: PageModel, id: string, source: str
       id={id}
       course={page.course}
       consent={course.consent}
+      newsletterConsent={newsletterOf(ctx.site).consent}
       source={source}
       landingPath={page.path}
       turnstileSiteKey={ctx.site.turnstileSiteKey}

@@ -12,7 +12,7 @@ export const Notice = ({ title, children }: { title: string; children: Child }) 
   </>
 )
 
-const SHOWN = new Set(['email', 'name', 'consent', 'form'])
+const SHOWN = new Set(['email', 'name', 'consent', 'newsletter', 'form'])
 
 /**
  * The form again, with what went wrong beside each field and what the reader typed. The hidden
@@ -20,7 +20,13 @@ const SHOWN = new Set(['email', 'name', 'consent', 'form'])
  * problems with fields the reader cannot see are named at the top.
  */
 export const SignupAgain = (
-  p: FormState & { courseId: string; course: CourseSettings; raw: Record<string, unknown>; turnstileSiteKey?: string },
+  p: FormState & {
+    courseId: string
+    course: CourseSettings
+    newsletterConsent: string
+    raw: Record<string, unknown>
+    turnstileSiteKey?: string
+  },
 ) => {
   // A value that was itself the problem is not carried into the next try.
   const text = (k: string) =>
@@ -42,6 +48,7 @@ export const SignupAgain = (
         id="signup"
         course={p.courseId}
         consent={p.course.consent}
+        newsletterConsent={p.newsletterConsent}
         source={text('source') ?? 'signup-retry'}
         landingPath={text('landing_path')}
         carried={carried}
@@ -170,21 +177,38 @@ export const Ended = () => (
   </Notice>
 )
 
+/** What an unsubscribe link leaves, in words: "the course", "New essays from …", or everything. */
+export interface Leaving {
+  topic: 'course' | 'newsletter' | 'all'
+  /** The topic's name (the course's or the newsletter's title). */
+  name: string
+}
+
+const leavingText = (l: Leaving) =>
+  l.topic === 'all' ? 'any of our emails' : l.topic === 'newsletter' ? `${l.name}` : `emails from ${l.name}`
+
 /** GET /unsubscribe/:token. */
-export const UnsubscribePrompt = () => (
+export const UnsubscribePrompt = ({ leaving }: { leaving: Leaving }) => (
   <Notice title="Unsubscribe">
-    <p>Press the button and we will send you no more emails from this course.</p>
+    <p>Press the button and we will send you no more {leavingText(leaving)}.</p>
     <ActionButton label="Unsubscribe me" />
   </Notice>
 )
 
-/** After unsubscribing. */
-export const Unsubscribed = () => (
+/** After unsubscribing: what stopped, what goes on, and where to change it. */
+export const Unsubscribed = ({ leaving, preferencesUrl }: { leaving: Leaving; preferencesUrl: string }) => (
   <Notice title="You are unsubscribed">
-    <p>You will receive no more emails from this course. Sorry to see you go.</p>
-    <p>
-      Changed your mind? You can <a href="/cure-back-pain-program">sign up again</a> at any time.
-    </p>
+    <p>You will receive no more {leavingText(leaving)}. Sorry to see you go.</p>
+    {leaving.topic === 'all' ? (
+      <p>
+        Changed your mind? You can <a href="/cure-back-pain-program">sign up again</a> at any time.
+      </p>
+    ) : (
+      <p>
+        Anything else you asked for goes on. See and change every email you get on your{' '}
+        <a href={preferencesUrl}>preferences page</a>.
+      </p>
+    )}
   </Notice>
 )
 
@@ -202,14 +226,16 @@ const statusText: Record<Subscriber['status'], string> = {
 export const Preferences = (p: {
   subscriber: Subscriber
   courseTitle: string
+  newsletter: { title: string; consent: string }
   lessons: number
   timezones: string[]
-  unsubscribeUrl: string
   errors?: Record<string, string>
   saved?: string
 }) => {
   const s = p.subscriber
   const receives = s.status === 'active' || s.status === 'paused' || s.status === 'completed'
+  // The address still takes mail: a bounce or a complaint stopped everything for good.
+  const mailable = s.status !== 'bounced' && s.status !== 'complained'
   return (
     <>
       <h1>Your preferences</h1>
@@ -222,7 +248,8 @@ export const Preferences = (p: {
         </p>
       ) : null}
       <p>
-        {p.courseTitle} for {s.email}: {statusText[s.status]}. Lessons received: {s.lesson_position} of {p.lessons}.
+        Emails for {s.email}. {p.courseTitle}: {statusText[s.status]}. Lessons received: {s.lesson_position} of{' '}
+        {p.lessons}. {p.newsletter.title}: {newsletterText[s.newsletter ?? 'none']}.
       </p>
       <form class="signup" method="post">
         <h2>Your details</h2>
@@ -260,23 +287,50 @@ export const Preferences = (p: {
           <button type="submit">Save</button>
         </p>
       </form>
-      {receives ? (
+      {receives || s.status === 'unsubscribed' ? (
         <section aria-labelledby="course-title">
-          <h2 id="course-title">The course</h2>
+          <h2 id="course-title">{p.courseTitle}</h2>
+          <p>{statusText[s.status]}.</p>
           <div class="actions">
             {s.status === 'active' ? <CourseAction action="pause" label="Pause the course" /> : null}
             {s.status === 'paused' ? <CourseAction action="resume" label="Resume the course" /> : null}
-            <CourseAction action="restart" label="Start again from lesson 1" />
+            {receives ? <CourseAction action="restart" label="Start again from lesson 1" /> : null}
+            {receives ? <CourseAction action="leave-course" label="Leave the course" /> : null}
+            {s.status === 'unsubscribed' ? <CourseAction action="join-course" label="Take the course again" /> : null}
           </div>
         </section>
       ) : null}
-      {receives || s.status === 'pending' ? (
-        <p>
-          No longer interested? <a href={p.unsubscribeUrl}>Unsubscribe</a>.
-        </p>
+      {mailable ? (
+        <section aria-labelledby="newsletter-title">
+          <h2 id="newsletter-title">{p.newsletter.title}</h2>
+          <p>{newsletterText[s.newsletter ?? 'none']}.</p>
+          {s.newsletter === 'active' ? (
+            <CourseAction action="leave-newsletter" label="Stop the new essays" />
+          ) : s.status !== 'pending' ? (
+            <form method="post">
+              <input type="hidden" name="action" value="join-newsletter" />
+              <p class="hint">{p.newsletter.consent}</p>
+              <button type="submit">Email me new essays</button>
+            </form>
+          ) : null}
+        </section>
+      ) : null}
+      {receives || s.status === 'pending' || s.newsletter === 'active' || s.newsletter === 'pending' ? (
+        <section aria-labelledby="everything-title">
+          <h2 id="everything-title">Unsubscribe from everything</h2>
+          <p>No more emails of any kind from us, at once.</p>
+          <CourseAction action="unsubscribe-all" label="Unsubscribe from everything" />
+        </section>
       ) : null}
     </>
   )
+}
+
+const newsletterText: Record<Subscriber['newsletter'], string> = {
+  none: 'not subscribed',
+  pending: 'starts when you confirm your address',
+  active: 'subscribed: each new essay comes by email, in your morning',
+  left: 'not subscribed (you left)',
 }
 
 const CourseAction = ({ action, label }: { action: string; label: string }) => (
