@@ -26,23 +26,25 @@ export interface CourseBuild {
  * origin is the `{{site_url}}` placeholder, filled at send time with the Worker's PUBLIC_URL like
  * every other link of the email (under `npm start`, the local site; deployed, the real one).
  */
-export function taggedUrl(site: SiteSettings, href: string, course: string, lesson: number): string {
+export function taggedUrl(site: SiteSettings, href: string, campaign: string, content: string): string {
   const url = new URL(href, 'https://site.invalid')
   url.searchParams.set('utm_source', site.utmSource)
   url.searchParams.set('utm_medium', 'email')
-  url.searchParams.set('utm_campaign', course)
-  url.searchParams.set('utm_content', `lesson-${lesson}`)
-  return `{{site_url}}${url.pathname}${url.search}${url.hash}`
+  url.searchParams.set('utm_campaign', campaign)
+  url.searchParams.set('utm_content', content)
+  // A placeholder as the campaign (a broadcast's id, known at send time) stays a placeholder.
+  const query = url.search.replace(/%7B%7B([a-z_]+)%7D%7D/g, '{{$1}}')
+  return `{{site_url}}${url.pathname}${query}${url.hash}`
 }
 
 /** Absolute, tagged links in a part's HTML (its relative links point into the site). */
-const tagLinks = (html: string, site: SiteSettings, course: string, lesson: number) =>
+export const tagLinks = (html: string, site: SiteSettings, campaign: string, content: string) =>
   html.replace(
     /href="(\/[^"]*)"/g,
-    (_, href: string) => `href="${escapeHtml(taggedUrl(site, href.replace(/&amp;/g, '&'), course, lesson))}"`,
+    (_, href: string) => `href="${escapeHtml(taggedUrl(site, href.replace(/&amp;/g, '&'), campaign, content))}"`,
   )
 
-const firstWords = (html: string, max: number) => {
+export const firstWords = (html: string, max: number) => {
   const text = html
     .replace(/<[^>]+>/g, ' ')
     .replace(/&[a-z#0-9]+;/gi, ' ')
@@ -75,8 +77,8 @@ function lessonValues(site: SiteSettings, course: string, title: string, x: Less
     'lesson.title': escapeHtml(x.part.title),
     'lesson.intro': escapeHtml(intro),
     // Trusted: built from our own Markdown with raw HTML disabled.
-    'lesson.body': tagLinks(x.part.html, site, course, x.number),
-    'lesson.web_url': escapeHtml(taggedUrl(site, webPath, course, x.number)),
+    'lesson.body': tagLinks(x.part.html, site, course, `lesson-${x.number}`),
+    'lesson.web_url': escapeHtml(taggedUrl(site, webPath, course, `lesson-${x.number}`)),
     'lesson.next': escapeHtml(next),
   }
 }

@@ -30,6 +30,7 @@ import { siteCss } from '../src/ui/styles'
 import type { EssayPart, LinkItem, PageKind, PageModel, SiteSettings } from '../src/ui/types'
 import { buildCourses } from './course-build'
 import { buildEmails } from './email-build'
+import { buildNewsletter, type Letter } from './newsletter-build'
 
 const HTML = 'text/html; charset=utf-8'
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -63,10 +64,15 @@ function markdown() {
     .use(footnote)
 }
 
+/** Letters (one-off emails that are not pages) live here, beside the pages. */
+export const LETTERS_DIR = 'letters'
+
 async function listMarkdown(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true })
+  const letters = join(dir, LETTERS_DIR)
   return entries
     .filter((e) => e.isFile() && e.name.endsWith('.md'))
+    .filter((e) => e.parentPath !== letters && !e.parentPath.startsWith(`${letters}${sep}`))
     .map((e) => join(e.parentPath, e.name))
     .sort()
 }
@@ -148,10 +154,18 @@ async function loadPage(
     readingMinutes: Math.max(1, Math.round(words / wpm)),
     cta: readCta(data.cta, rel),
     course: typeof data.course === 'string' ? data.course : undefined,
+    newsletter: readNewsletter(data.newsletter, rel),
     trail: [],
     children: [],
     parts: parts.map((p) => ({ ...p, title: p.title || title })),
   }
+}
+
+/** Front matter `newsletter`: absent or true sends the essay to the newsletter; false keeps it out. */
+function readNewsletter(v: unknown, rel: string): boolean {
+  if (v === undefined || v === true) return true
+  if (v === false) return false
+  throw new ContentError(`${rel}: front matter "newsletter" must be true or false`)
 }
 
 type Token = ReturnType<ReturnType<typeof markdown>['parse']>[number]
@@ -270,10 +284,35 @@ export async function buildSite(contentDir: string, emailsDir = join(root, 'emai
     notFound,
     emails: await buildEmails(emailsDir, site),
     courses: await buildCourses(pages, site, emailsDir),
+    broadcasts: await buildNewsletter(essays, await loadLetters(md, contentDir), site, emailsDir),
     settings: { ...site, nav: ctx.nav },
     styleSrc: hashSource(siteCss),
   }
   return { build, pages, site }
+}
+
+/** content/letters/*.md: one-off newsletter emails that are not pages (title and description required). */
+async function loadLetters(md: ReturnType<typeof markdown>, contentDir: string): Promise<Letter[]> {
+  const dir = join(contentDir, LETTERS_DIR)
+  let files: string[]
+  try {
+    files = (await readdir(dir)).filter((f) => f.endsWith('.md')).sort()
+  } catch {
+    return []
+  }
+  return Promise.all(
+    files.map(async (f) => {
+      const rel = join(LETTERS_DIR, f)
+      const { data, content } = matter(await readFile(join(dir, f), 'utf8'))
+      return {
+        path: `/${LETTERS_DIR}/${f.replace(/\.md$/, '')}`,
+        title: text(data.title, rel, 'title'),
+        description: text(data.description, rel, 'description'),
+        ...(data.published === undefined ? {} : { published: isoDate(data.published, rel, 'published') }),
+        html: md.render(content),
+      }
+    }),
+  )
 }
 
 /** What /search reads: every essay's title, description and plain text. */

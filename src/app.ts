@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { type GenerateSpecOptions, openAPIRouteHandler } from 'hono-openapi'
 import { adminApiRoutes } from './admin/api-routes'
+import { broadcastRoutes } from './admin/broadcast-routes'
 import { dashboardRoutes } from './admin/dashboard-routes'
 import { describeRoute, errorSchema, json, page, problem } from './lib/api'
 import { ApiError, asApiError } from './lib/errors'
@@ -79,6 +80,7 @@ export function createApp(content: SiteContent, options: AppOptions = {}) {
   app.route('/', embedRoutes(content))
   app.route('/', webhookRoutes())
   app.route('/', adminApiRoutes(content))
+  app.route('/', broadcastRoutes(content))
   app.route('/', dashboardRoutes(content))
   app.get(
     '/api/openapi.json',

@@ -1,8 +1,10 @@
 import { createApp } from './app'
 import { dispatchDueLessons } from './course/dispatch'
 import { relayOutbox } from './mail/relay'
+import { dispatchBroadcasts } from './newsletter/dispatch'
 import { consumeQueue } from './queues'
 import { siteContent } from './site/content'
+import { newsletterOf } from './ui/types'
 
 // One set of isolate caches, shared by requests and queue batches.
 const content = siteContent({ manifestTtlMs: 5_000, blobCacheBytes: 8 << 20 })
@@ -24,6 +26,14 @@ export default {
         dispatchDueLessons(env.DB, env.LESSONS, now).then((r) =>
           console.log(`cron: queued ${r.subscribers} lesson(s) in ${r.messages} batch(es)`),
         ),
+        // Broadcasts due by now (each reader's local morning is computed from the published settings).
+        content
+          .manifest(env.CONTENT)
+          .then((m) => dispatchBroadcasts(env.DB, env.LESSONS, now, newsletterOf(m.settings).schedule))
+          .then((r) => {
+            if (r.recipients > 0) console.log(`cron: queued ${r.recipients} broadcast email(s)`)
+            if (r.paused.length > 0) console.error(`cron: the guard paused ${r.paused.join(', ')}`)
+          }),
         // The outbox's relay: jobs whose doorbell failed (the queue refused, the Worker stopped).
         relayOutbox(env.DB, env.MAIL, now).then((n) => n > 0 && console.log(`cron: relayed ${n} outbox job(s)`)),
       ]),

@@ -15,19 +15,22 @@ import { MailerError, type SendOutcome } from './mail/mailer'
 import { ring } from './mail/relay'
 import { RETRY_BASE_SECONDS, retryDelay } from './mail/retry'
 import { deliverWebhook, type WebhookJob } from './mail/webhook'
+import { type BroadcastDeps, deliverBroadcast } from './newsletter/deliver'
+import type { BroadcastJob } from './newsletter/dispatch'
 import type { SiteContent } from './site/content'
 import { lifecycleOf } from './subscribers/lifecycle'
 import { eventData } from './subscribers/present'
 import { type ConfirmationJob, sendConfirmations } from './subscribers/signup'
 
 /** Every job a queue carries. */
-export type Job = ConfirmationJob | CompletionJob | WebhookJob | LessonJob
+export type Job = ConfirmationJob | CompletionJob | WebhookJob | LessonJob | BroadcastJob
 type Kind = Job['kind']
 
 /** The queues, as wrangler.toml names them: which one carries which kinds. */
 export const QUEUES = {
   mail: { name: 'spine-exercises-mail', kinds: ['confirmation', 'completion', 'webhook'] },
-  lessons: { name: 'spine-exercises-lessons', kinds: ['lessons'] },
+  // Bulk mail: lessons and broadcasts share one queue, one consumer and one provider rate budget.
+  lessons: { name: 'spine-exercises-lessons', kinds: ['lessons', 'broadcast'] },
 } as const satisfies Record<string, { name: string; kinds: readonly Kind[] }>
 
 /** What came of one job. */
@@ -102,10 +105,27 @@ const webhooks: Handler<WebhookJob> = async (jobs, { env, now }) => {
 }
 
 /**
- * Each LESSONS message is one provider batch of up to 100 lessons, sent one after another at most
- * MAIL_REQUESTS_PER_SECOND a second (with the queue's max_concurrency of 1, the provider's rate
- * limit is kept across the account).
+ * The provider's rate budget: bulk jobs (lessons and broadcasts, one provider call each) start at
+ * most MAIL_REQUESTS_PER_SECOND a second. With the bulk queue's max_concurrency of 1 there is one
+ * consumer at a time, so this one clock keeps the account's rate limit.
  */
+let nextSlot = 0
+async function providerSlot(env: Env) {
+  const perSecond = Number(env.MAIL_REQUESTS_PER_SECOND || 2)
+  const spacing = perSecond > 0 ? 1000 / perSecond : 0
+  const now = Date.now()
+  const at = Math.max(now, nextSlot)
+  nextSlot = at + spacing
+  if (at > now) await new Promise((r) => setTimeout(r, at - now))
+}
+
+/** A bulk job's failure as the switchboard settles it: retried unless the provider refused it for good. */
+const bulkFailure = (err: unknown): Outcome => {
+  const retryable = !(err instanceof MailerError) || err.retryable || err.status === undefined
+  return { ok: false, retryable, reason: err instanceof Error ? err.message : String(err), error: err }
+}
+
+/** Each LESSONS message is one provider batch of up to 100 lessons, in the provider's rate budget. */
 const lessons: Handler<LessonJob> = async (jobs, sb) => {
   const ctx = await mailContext(sb)
   if (isOutcome(ctx)) return jobs.map(() => ctx)
@@ -117,20 +137,40 @@ const lessons: Handler<LessonJob> = async (jobs, sb) => {
     lessonCount: (course) => manifest.courses[course]?.lessons.length ?? 0,
     ring: (rows) => ring(sb.env.DB, sb.env.MAIL, rows),
   }
-  const perSecond = Number(sb.env.MAIL_REQUESTS_PER_SECOND || 2)
-  const spacing = perSecond > 0 ? 1000 / perSecond : 0
   const outcomes: Outcome[] = []
   for (const job of jobs) {
-    const started = Date.now()
+    await providerSlot(sb.env)
     try {
       await deliverLessons(deps, job, sb.now())
       outcomes.push(done)
     } catch (err) {
-      const retryable = !(err instanceof MailerError) || err.retryable || err.status === undefined
-      outcomes.push({ ok: false, retryable, reason: err instanceof Error ? err.message : String(err), error: err })
+      outcomes.push(bulkFailure(err))
     }
-    const wait = spacing - (Date.now() - started)
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+  }
+  return outcomes
+}
+
+/** Each BROADCAST message is one provider batch of up to 100 readers of one broadcast, in the same budget. */
+const broadcasts: Handler<BroadcastJob> = async (jobs, sb) => {
+  const ctx = await mailContext(sb)
+  if (isOutcome(ctx)) return jobs.map(() => ctx)
+  const manifest = await sb.content.manifest(sb.env.CONTENT)
+  const deps: BroadcastDeps = {
+    ...ctx,
+    template: async (path) => {
+      const entry = manifest.broadcasts?.[path]
+      return entry ? sb.content.template(sb.env.CONTENT, entry) : undefined
+    },
+  }
+  const outcomes: Outcome[] = []
+  for (const job of jobs) {
+    await providerSlot(sb.env)
+    try {
+      await deliverBroadcast(deps, job, sb.now())
+      outcomes.push(done)
+    } catch (err) {
+      outcomes.push(bulkFailure(err))
+    }
   }
   return outcomes
 }
@@ -140,6 +180,7 @@ const handlers: { [K in Kind]: Handler<Extract<Job, { kind: K }>> } = {
   completion: completions,
   webhook: webhooks,
   lessons,
+  broadcast: broadcasts,
 }
 
 /** How the switchboard retries: the first delay, doubled each attempt (a test sets 0 to run fast). */

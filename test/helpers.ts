@@ -173,13 +173,17 @@ export async function makeActiveSubscribers(n: number, o: { prefix: string; dueA
   return ids
 }
 
-/** Waits until no lesson batch is half-sent and no due subscriber is still leased (retries included). */
+/**
+ * Waits until the bulk queue has settled: no lesson batch half-sent, no due subscriber still
+ * leased, no broadcast recipient queued or in a provider batch (retries included).
+ */
 export async function lessonsDrained(timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     const busy = await env.DB.prepare(
       `SELECT (SELECT count(*) FROM subscribers WHERE lease_until IS NOT NULL AND status = 'active')
-            + (SELECT count(*) FROM deliveries WHERE status = 'sending') AS n`,
+            + (SELECT count(*) FROM deliveries WHERE status = 'sending')
+            + (SELECT count(*) FROM broadcast_recipients WHERE status IN ('queued', 'sending')) AS n`,
     ).first<{ n: number }>()
     if (!busy?.n) return
     await new Promise((r) => setTimeout(r, 25))

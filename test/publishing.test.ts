@@ -23,8 +23,12 @@ afterEach(() => reset())
 describe('publishing the site', () => {
   it('uploads every blob the first time and nothing the second time', async () => {
     const build = inject('siteBuild')
-    // Pages, the 404 page, and each email's and lesson's HTML and text parts, each body stored once.
-    const emails = [...Object.values(build.emails), ...Object.values(build.courses).flatMap((c) => c.lessons)]
+    // Pages, the 404 page, and each email's, lesson's and newsletter letter's HTML and text parts, each body stored once.
+    const emails = [
+      ...Object.values(build.emails),
+      ...Object.values(build.courses).flatMap((c) => c.lessons),
+      ...Object.values(build.broadcasts),
+    ]
     const bodies = [...build.files, build.notFound].map((f) => f.body).concat(emails.flatMap((e) => [e.html, e.text]))
     const blobs = new Set(bodies).size
     const first = await publish(build)

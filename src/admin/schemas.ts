@@ -58,3 +58,58 @@ export const testSchema = v.pipe(
 
 /** /api/admin/people/:email. */
 export const personSchema = v.object({ email: fields.email })
+
+/** A time in ISO 8601 with its zone: `Z` or an offset such as `+02:00`. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/
+/** A day (YYYY-MM-DD, UTC) or a time with its zone. */
+const dayOrTime = v.optional(
+  v.pipe(
+    v.string('must be a date (YYYY-MM-DD) or an ISO 8601 time'),
+    v.check(
+      (s) => (v.is(v.pipe(v.string(), v.isoDate()), s) || ISO_TIME.test(s)) && !Number.isNaN(Date.parse(s)),
+      'must be a date (YYYY-MM-DD) or an ISO 8601 time with Z or an offset',
+    ),
+  ),
+)
+
+/** Who of the newsletter's members a broadcast goes to. */
+export const segmentSchema = v.strictObject(
+  {
+    source: fields.source,
+    utm_campaign: fields.utm,
+    signed_up_from: dayOrTime,
+    signed_up_to: dayOrTime,
+    course: v.optional(v.picklist(['in-progress', 'completed', 'none'], 'must be in-progress, completed or none')),
+  },
+  strictMessage,
+)
+
+/** POST /api/admin/broadcasts. */
+export const broadcastSchema = v.pipe(
+  v.strictObject(
+    {
+      path: v.pipe(
+        v.string((i) => (i.input === undefined ? 'is required' : 'must be text')),
+        v.regex(/^\/[\w./-]{0,300}$/, 'must be the path of a published essay or letter, such as /back-pain/x'),
+      ),
+      send: v.pipe(
+        v.string((i) => (i.input === undefined ? 'is required' : 'must be text')),
+        v.check(
+          (s) => s === 'now' || s === 'local-morning' || (ISO_TIME.test(s) && !Number.isNaN(Date.parse(s))),
+          'must be "now", "local-morning" or an ISO 8601 time with Z or an offset',
+        ),
+      ),
+      segment: v.optional(segmentSchema),
+    },
+    strictMessage,
+  ),
+  v.metadata({ ref: 'NewBroadcast' }),
+)
+
+/** POST /api/admin/broadcasts/:id/test. */
+export const broadcastTestSchema = v.strictObject({ to: fields.email }, strictMessage)
+
+/** A broadcast's id in a path. */
+export const broadcastIdSchema = v.object({
+  id: v.pipe(v.string(), v.regex(/^bc_[0-9a-f]{20}$/, 'is not a broadcast id')),
+})

@@ -50,9 +50,9 @@ export function fieldProblems(issues: readonly { message: string; path?: readonl
   // No prototype: a field named "__proto__" is reported like any other.
   const out: FieldProblems = Object.create(null)
   for (const issue of issues) {
-    const first = issue.path?.[0]
-    const key = typeof first === 'object' && first !== null && 'key' in first ? first.key : first
-    const field = key === undefined ? 'form' : String(key)
+    // A nested field is named by its path: `segment.course`.
+    const keys = (issue.path ?? []).map((p) => (typeof p === 'object' && p !== null && 'key' in p ? p.key : p))
+    const field = keys.length === 0 ? 'form' : keys.map(String).join('.')
     out[field] ??= issue.message
   }
   return out

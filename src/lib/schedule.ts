@@ -104,3 +104,35 @@ export function movedToZone(dueAt: number, from: string, to: string, s: CourseSc
   }
   return at
 }
+
+/** When a newsletter goes at local morning: its hour, and whether weekends are skipped. */
+export interface MorningSchedule {
+  sendHour: number
+  skipWeekends: boolean
+}
+
+/**
+ * The reader's next local morning from `now`: today at the send hour if that has not passed (and
+ * today is allowed), else the next allowed day at that hour.
+ */
+export function nextMorning(now: number, timeZone: string, s: MorningSchedule): number {
+  let date: LocalDate = localTime(now, timeZone)
+  for (let i = 0; i < 14; i++) {
+    const at = zonedTime(date, s.sendHour, timeZone)
+    if (at >= now && !(s.skipWeekends && isWeekend(date))) return at
+    date = addDays(date, 1)
+  }
+  return zonedTime(date, s.sendHour, timeZone)
+}
+
+/** The local calendar day of an instant, as `YYYY-M-D`, for comparing two instants' days. */
+export function localDay(at: number, timeZone: string): string {
+  const l = localTime(at, timeZone)
+  return `${l.year}-${l.month}-${l.day}`
+}
+
+/** The morning after the local day of `at` (a broadcast that yields to a lesson goes then). */
+export function morningAfter(at: number, timeZone: string, s: MorningSchedule): number {
+  const next = addDays(localTime(at, timeZone), 1)
+  return nextMorning(zonedTime(next, 0, timeZone), timeZone, s)
+}

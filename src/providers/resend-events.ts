@@ -62,6 +62,7 @@ export async function recordEmailEvent(
       `INSERT INTO email_events (id, type, email_id, to_address, subscriber_id, occurred_at, received_at, data)
        VALUES (?1, ?2, ?3, ?4,
          coalesce((SELECT subscriber_id FROM deliveries WHERE message_id = ?3 LIMIT 1),
+                  (SELECT subscriber_id FROM broadcast_recipients WHERE message_id = ?3 LIMIT 1),
                   (SELECT id FROM subscribers WHERE email_normalized = ?4 ORDER BY updated_at DESC LIMIT 1)),
          ?5, ?6, ?7)
        ON CONFLICT (id) DO NOTHING`,

@@ -4,6 +4,7 @@ import * as v from 'valibot'
 import { describeRoute, json, problem } from '../lib/api'
 import { ApiError } from '../lib/errors'
 import { ring } from '../mail/relay'
+import { guardAll } from '../newsletter/dispatch'
 import { lifecycleOf } from '../subscribers/lifecycle'
 import { EMAIL_EVENT_TYPES, type EmailEvent, recipients, recordEmailEvent } from './resend-events'
 
@@ -73,6 +74,9 @@ export function webhookRoutes() {
         throw new ApiError(400, { 'data.to': 'must be an address or a list of addresses' })
       const { recorded, outbox } = await recordEmailEvent(lifecycleOf(c.env), id, event as EmailEvent, Date.now())
       await ring(c.env.DB, c.env.MAIL, outbox)
+      // A complaint or a hard bounce may take a broadcast past the guard's limits: it pauses at once.
+      if (recorded && (event.type === 'email.complained' || event.type === 'email.bounced'))
+        await guardAll(c.env.DB, Date.now())
       return c.json<Answer>({ status: recorded ? 'recorded' : 'duplicate' })
     },
   )

@@ -16,6 +16,8 @@ export interface SiteContent {
   blob(kv: KVNamespace, hash: string): Promise<ArrayBuffer>
   /** One compiled email of the live manifest, ready for its placeholders. */
   email(kv: KVNamespace, manifest: Manifest, name: string): Promise<EmailTemplate>
+  /** Any compiled email the manifest names (a broadcast's, say), ready for its placeholders. */
+  template(kv: KVNamespace, entry: ManifestEmail): Promise<EmailTemplate>
   /** Lesson `n` (from 1) of a course; undefined when the course has no such lesson. */
   lesson(kv: KVNamespace, manifest: Manifest, course: string, n: number): Promise<EmailTemplate | undefined>
 }
@@ -58,6 +60,7 @@ export function siteContent(options: ContentOptions): SiteContent {
       return manifest
     },
     blob,
+    template,
     async email(kv, manifest, name) {
       const entry = manifest.emails[name]
       if (!entry) throw unavailable(`email ${name} is not published`)

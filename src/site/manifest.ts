@@ -41,8 +41,22 @@ export interface Manifest {
   emails: Record<string, ManifestEmail>
   /** Each course's lessons, in order: lesson n is `lessons[n - 1]`. */
   courses: Record<string, { lessons: ManifestLesson[] }>
+  /** The newsletter's emails: each essay (unless `newsletter: false`) and letter, by path. */
+  broadcasts?: Record<string, ManifestBroadcast>
   settings: PublishedSettings
 }
+
+/** What the newsletter knows of an essay or letter besides its email. */
+export interface BroadcastInfo {
+  kind: 'essay' | 'letter'
+  title: string
+  description: string
+  /** YYYY-MM-DD; a letter's is its build's. */
+  published: string
+}
+
+/** One essay or letter as the newsletter sends it. */
+export interface ManifestBroadcast extends ManifestEmail, BroadcastInfo {}
 
 /** A lesson: its email, its title, and the essay section it can be read at on the web. */
 export interface ManifestLesson extends ManifestEmail {

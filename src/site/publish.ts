@@ -1,7 +1,7 @@
 import { sha256Hex } from '../lib/hash'
 import type { PublishedSettings } from '../ui/types'
 import type { EmailTemplate } from './manifest'
-import { keys, type Manifest, type ManifestEmail, type ManifestEntry } from './manifest'
+import { type BroadcastInfo, keys, type Manifest, type ManifestEmail, type ManifestEntry } from './manifest'
 
 /** One file the build produced, before it is stored. */
 export interface BuiltFile {
@@ -19,6 +19,8 @@ export interface SiteBuild {
   emails: Record<string, EmailTemplate>
   /** Each course's lessons, in order. */
   courses: Record<string, { lessons: (EmailTemplate & { title: string; webPath: string })[] }>
+  /** Each essay and letter the newsletter can send, by path. */
+  broadcasts: Record<string, EmailTemplate & BroadcastInfo>
   settings: PublishedSettings
   styleSrc: string
 }
@@ -63,7 +65,7 @@ export function kvStore(kv: KVNamespace): ContentStore {
   }
 }
 
-type ManifestBody = Pick<Manifest, 'routes' | 'notFound' | 'emails' | 'courses'>
+type ManifestBody = Pick<Manifest, 'routes' | 'notFound' | 'emails' | 'courses' | 'broadcasts'>
 
 /** Names every file of a build by its hash; `blobs` holds each distinct body once. */
 async function describeBuild(build: SiteBuild): Promise<ManifestBody & { blobs: Map<string, string> }> {
@@ -90,7 +92,10 @@ async function describeBuild(build: SiteBuild): Promise<ManifestBody & { blobs: 
     for (const l of c.lessons) lessons.push({ ...(await email(l)), title: l.title, webPath: l.webPath })
     courses[course] = { lessons }
   }
-  return { routes, notFound, emails, courses, blobs }
+  const broadcasts: Manifest['broadcasts'] = {}
+  for (const [path, { subject, html, text, ...info }] of Object.entries(build.broadcasts ?? {}))
+    broadcasts[path] = { ...(await email({ subject, html, text })), ...info }
+  return { routes, notFound, emails, courses, broadcasts, blobs }
 }
 
 /** Uploads the blobs the store does not hold yet. */

@@ -84,6 +84,8 @@ export interface PageModel {
   readingMinutes: number
   cta?: CallToAction
   course?: string
+  /** False when the essay is not sent to the newsletter (front matter `newsletter: false`). */
+  newsletter: boolean
   /** Ancestors from the top section down, excluding home and the page itself. */
   trail: LinkItem[]
   /** Direct children (pages and sub-sections), in display order. */

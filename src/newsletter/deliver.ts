@@ -1,0 +1,153 @@
+import { greeting, listOf, subscriberEmail } from '../mail/compose'
+import type { MailContext } from '../mail/config'
+import { MailerError, type OutgoingEmail } from '../mail/mailer'
+import type { EmailTemplate } from '../site/manifest'
+import { subscriberLinks } from '../subscribers/links'
+import { getSubscribers, type Subscriber } from '../subscribers/store'
+import { newsletterOf } from '../ui/types'
+import type { BroadcastJob } from './dispatch'
+import {
+  type Broadcast,
+  batchRecipients,
+  getBroadcast,
+  markFailed,
+  markSent,
+  type Recipient,
+  recipientsOf,
+  recordIntent,
+  release,
+  settle,
+  skip,
+} from './store'
+
+/** What sending a broadcast needs from the outside world. */
+export interface BroadcastDeps extends MailContext {
+  /** The compiled email of a published essay or letter; undefined when it is no longer published. */
+  template(path: string): Promise<EmailTemplate | undefined>
+}
+
+/** Why a recipient taken at scheduling no longer gets it. */
+function dropReason(s: Subscriber | undefined): string | undefined {
+  if (!s) return 'erased'
+  if (s.status === 'bounced' || s.status === 'complained') return s.status
+  if (s.newsletter !== 'active') return 'left-newsletter'
+  return undefined
+}
+
+/** One reader's email: the template with their greeting and signed links, and the newsletter's headers. */
+export async function renderBroadcast(
+  deps: MailContext,
+  template: EmailTemplate,
+  b: Pick<Broadcast, 'id'>,
+  s: Pick<Subscriber, 'id' | 'email' | 'first_name'>,
+  now: number,
+  links?: { unsubscribe: string; preferences: string },
+): Promise<OutgoingEmail> {
+  const signed =
+    links ??
+    (await subscriberLinks(
+      deps.signingKey,
+      deps.origin,
+      s.id,
+      now,
+      ['unsubscribe', 'preferences'],
+      undefined,
+      'newsletter',
+    ))
+  return subscriberEmail(
+    template,
+    {
+      greeting: greeting(s.first_name),
+      preferences_url: signed.preferences,
+      site_url: deps.origin,
+      campaign: b.id,
+    },
+    {
+      to: s.email,
+      from: deps.from,
+      unsubscribeUrl: signed.unsubscribe,
+      list: listOf(deps.settings, 'newsletter', newsletterOf(deps.settings).title),
+    },
+    [
+      { name: 'type', value: 'broadcast' },
+      { name: 'broadcast', value: b.id },
+    ],
+  )
+}
+
+/**
+ * Sends one recorded provider batch and records the outcome. The same batch always goes as the
+ * same request under the same key, so a retry after a lost answer is deduplicated by the provider.
+ */
+async function sendRecorded(deps: BroadcastDeps, b: Broadcast, key: string, now: number, known?: Recipient[]) {
+  const rows = (known ?? (await batchRecipients(deps.db, key))).filter((r) => r.status === 'sending')
+  if (rows.length === 0) return 0
+  const subs = await getSubscribers(
+    deps.db,
+    rows.map((r) => r.subscriber_id),
+  )
+  // Whoever left, bounced or complained since the broadcast was scheduled does not get it.
+  const drops = rows.flatMap((r) => {
+    const reason = dropReason(subs.get(r.subscriber_id))
+    return reason ? [{ id: r.subscriber_id, reason }] : []
+  })
+  await skip(deps.db, b.id, drops)
+  const owed = rows.filter((r) => !dropReason(subs.get(r.subscriber_id)))
+  if (owed.length === 0) return 0
+  const template = await deps.template(b.path)
+  if (!template) {
+    await markFailed(deps.db, key, `${b.path} is no longer published`)
+    return 0
+  }
+  const emails = await Promise.all(
+    owed.map((r) => renderBroadcast(deps, template, b, subs.get(r.subscriber_id) as Subscriber, now)),
+  )
+  let ids: (string | null)[]
+  try {
+    ids = (await deps.mailer.sendBatch(emails, key)).map((r) => r.id)
+  } catch (err) {
+    if (!(err instanceof MailerError)) throw err
+    // 409: this key went before with a different body (someone dropped out since): it was sent.
+    if (err.status === 409) ids = owed.map(() => null)
+    else if (!err.retryable && err.status !== undefined) {
+      await markFailed(deps.db, key, err.message)
+      return 0
+    } else throw err
+  }
+  await markSent(
+    deps.db,
+    key,
+    owed.map((r, i) => ({ id: r.subscriber_id, messageId: ids[i] ?? null })),
+    now,
+  )
+  return owed.length
+}
+
+/**
+ * Delivers one BROADCAST message: first finishes any provider batch an earlier attempt left
+ * half-done, then sends to those of its recipients still queued. A cancelled broadcast sends
+ * nothing more; a paused one hands its queued recipients back to the cron. A provider error is
+ * thrown for the queue to retry; nobody gets it twice.
+ */
+export async function deliverBroadcast(deps: BroadcastDeps, job: BroadcastJob, now: number): Promise<number> {
+  const b = await getBroadcast(deps.db, job.broadcastId)
+  if (!b) return 0
+  const rows = await recipientsOf(deps.db, b.id, job.subscriberIds)
+  let sent = 0
+  for (const key of new Set(rows.filter((r) => r.status === 'sending').map((r) => r.batch_key as string)))
+    sent += await sendRecorded(deps, b, key, now)
+  const queued = rows.filter((r) => r.status === 'queued').map((r) => r.subscriber_id)
+  if (b.status === 'paused') await release(deps.db, b.id, queued)
+  else if (b.status === 'cancelled')
+    await skip(
+      deps.db,
+      b.id,
+      queued.map((id) => ({ id, reason: 'cancelled' })),
+    )
+  else if (queued.length > 0) {
+    const key = `broadcast-${b.id}-${crypto.randomUUID()}`
+    sent += await sendRecorded(deps, b, key, now, await recordIntent(deps.db, b.id, queued, key))
+  }
+  await settle(deps.db, b.id, now)
+  return sent
+}
