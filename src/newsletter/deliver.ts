@@ -79,7 +79,14 @@ export async function renderBroadcast(
  * Sends one recorded provider batch and records the outcome. The same batch always goes as the
  * same request under the same key, so a retry after a lost answer is deduplicated by the provider.
  */
-async function sendRecorded(deps: BroadcastDeps, b: Broadcast, key: string, now: number, known?: Recipient[]) {
+async function sendRecorded(
+  deps: BroadcastDeps,
+  b: Broadcast,
+  key: string,
+  now: number,
+  sentAt: number,
+  known?: Recipient[],
+) {
   const rows = (known ?? (await batchRecipients(deps.db, key))).filter((r) => r.status === 'sending')
   if (rows.length === 0) return 0
   const subs = await getSubscribers(
@@ -118,13 +125,14 @@ async function sendRecorded(deps: BroadcastDeps, b: Broadcast, key: string, now:
     deps.db,
     key,
     owed.map((r, i) => ({ id: r.subscriber_id, messageId: ids[i] ?? null })),
-    now,
+    sentAt,
   )
   return owed.length
 }
 
 /**
- * Delivers one BROADCAST message: first finishes any provider batch an earlier attempt left
+ * Delivers one BROADCAST message (recording it as sent at the job's dispatch time, the cron's
+ * "now", as the one-email-a-day rule counts days): first finishes any provider batch an earlier attempt left
  * half-done, then sends to those of its recipients still queued. A cancelled broadcast sends
  * nothing more; a paused one hands its queued recipients back to the cron. A provider error is
  * thrown for the queue to retry; nobody gets it twice.
@@ -135,7 +143,7 @@ export async function deliverBroadcast(deps: BroadcastDeps, job: BroadcastJob, n
   const rows = await recipientsOf(deps.db, b.id, job.subscriberIds)
   let sent = 0
   for (const key of new Set(rows.filter((r) => r.status === 'sending').map((r) => r.batch_key as string)))
-    sent += await sendRecorded(deps, b, key, now)
+    sent += await sendRecorded(deps, b, key, now, job.dispatchedAt)
   const queued = rows.filter((r) => r.status === 'queued').map((r) => r.subscriber_id)
   if (b.status === 'paused') await release(deps.db, b.id, queued)
   else if (b.status === 'cancelled')
@@ -146,7 +154,7 @@ export async function deliverBroadcast(deps: BroadcastDeps, job: BroadcastJob, n
     )
   else if (queued.length > 0) {
     const key = `broadcast-${b.id}-${crypto.randomUUID()}`
-    sent += await sendRecorded(deps, b, key, now, await recordIntent(deps.db, b.id, queued, key))
+    sent += await sendRecorded(deps, b, key, now, job.dispatchedAt, await recordIntent(deps.db, b.id, queued, key))
   }
   await settle(deps.db, b.id, now)
   return sent

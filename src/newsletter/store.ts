@@ -275,7 +275,9 @@ export async function dayChecks(db: D1Database, broadcastId: string, ids: string
     const rows = await db
       .prepare(
         `SELECT s.id, s.timezone, s.status, s.next_send_at,
-           (SELECT max(d.sent_at) FROM deliveries d WHERE d.subscriber_id = s.id) AS last_lesson,
+           -- When the cron sent it (its scheduledTime), as the schedule counts days.
+           (SELECT max(b.dispatched_at) FROM deliveries d JOIN lesson_batches b USING (batch_key)
+             WHERE d.subscriber_id = s.id AND d.status = 'sent') AS last_lesson,
            (SELECT max(r.sent_at) FROM broadcast_recipients r
              WHERE r.subscriber_id = s.id AND r.status = 'sent' AND r.broadcast_id <> ?1) AS last_broadcast
          FROM subscribers s WHERE s.id IN (${marks(part.length, 2)})`,
