@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import type * as v from 'valibot'
 import { afterAnswer } from '../lib/after-answer'
 import { describeRoute, json, problem, validate } from '../lib/api'
 import { ApiError } from '../lib/errors'
@@ -6,6 +7,7 @@ import { nextMorning } from '../lib/schedule'
 import { mailSetup } from '../mail/config'
 import { renderBroadcast } from '../newsletter/deliver'
 import { dispatchBroadcasts } from '../newsletter/dispatch'
+import { presentBroadcast } from '../newsletter/present'
 import {
   type Broadcast,
   cancelBroadcast,
@@ -18,7 +20,6 @@ import {
   syncDrafts,
 } from '../newsletter/store'
 import type { SiteContent } from '../site/content'
-import type { Manifest } from '../site/manifest'
 import { suppressionOf } from '../subscribers/suppression'
 import { newsletterOf } from '../ui/types'
 import { adminAuth } from './auth'
@@ -38,32 +39,6 @@ const admin = (summary: string, responses: Record<number, unknown>) =>
     },
   })
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
-
-/** A broadcast as the API shows it: counts as numbers, times in ISO 8601. */
-export function presentBroadcast(b: Broadcast, manifest: Manifest) {
-  const info = manifest.broadcasts?.[b.path]
-  return {
-    id: b.id,
-    path: b.path,
-    title: info?.title ?? null,
-    kind: info?.kind ?? null,
-    status: b.status,
-    send: b.send_mode === 'at' ? iso(b.send_at) : b.send_mode,
-    segment: JSON.parse(b.segment) as Record<string, unknown>,
-    recipients: b.recipients,
-    sent: b.sent,
-    skipped: b.skipped,
-    failed: b.failed,
-    remaining: Math.max(0, b.recipients - b.sent - b.skipped - b.failed),
-    skipped_because: JSON.parse(b.skipped_because) as Record<string, number>,
-    paused_reason: b.paused_reason,
-    created_at: iso(b.created_at),
-    scheduled_at: iso(b.scheduled_at),
-    finished_at: iso(b.finished_at),
-  }
-}
-
 /** A day (midnight UTC) or a time, in epoch ms; `end` takes a day's end (the next midnight). */
 const instant = (s: string | undefined, end = false) =>
   s === undefined
@@ -71,6 +46,128 @@ const instant = (s: string | undefined, end = false) =>
     : /^\d{4}-\d{2}-\d{2}$/.test(s)
       ? Date.parse(`${s}T00:00:00Z`) + (end ? 86_400_000 : 0)
       : Date.parse(s)
+
+/** One broadcast, or a 404 naming the id. */
+export async function found(env: Env, id: string): Promise<Broadcast> {
+  const b = await getBroadcast(env.DB, id)
+  if (!b) throw new ApiError(404, { id: 'no broadcast has this id' })
+  return b
+}
+
+/** Runs work after the answer where the runtime allows (waitUntil). */
+type Later = (work: Promise<unknown>) => Promise<void>
+
+/**
+ * Schedules a broadcast as POST /api/admin/broadcasts (and the dashboard's form) asks: its
+ * recipients taken now, each due at the given time or at their own local morning; "now" is
+ * dispatched at once instead of at the next cron.
+ */
+export async function createBroadcast(
+  env: Env,
+  content: SiteContent,
+  body: v.InferOutput<typeof broadcastSchema>,
+  later: Later,
+  now = Date.now(),
+) {
+  const manifest = await content.manifest(env.CONTENT)
+  if (!manifest.broadcasts?.[body.path])
+    throw new ApiError(400, { path: 'is not a published essay or letter the newsletter can send' })
+  const seg = body.segment ?? {}
+  const segment: Segment = {
+    ...(seg.source !== undefined ? { source: seg.source } : {}),
+    ...(seg.utm_campaign !== undefined ? { utm_campaign: seg.utm_campaign } : {}),
+    ...(seg.signed_up_from !== undefined ? { signed_up_from: instant(seg.signed_up_from) } : {}),
+    ...(seg.signed_up_to !== undefined ? { signed_up_to: instant(seg.signed_up_to, true) } : {}),
+    ...(seg.course !== undefined ? { course: seg.course } : {}),
+  }
+  if (
+    segment.signed_up_from !== undefined &&
+    segment.signed_up_to !== undefined &&
+    segment.signed_up_from >= segment.signed_up_to
+  )
+    throw new ApiError(400, { 'segment.signed_up_to': 'must be after segment.signed_up_from' })
+  const schedule = newsletterOf(manifest.settings).schedule
+  let broadcast: Broadcast
+  if (body.send === 'local-morning') {
+    const dueByZone = new Map<string, number>()
+    for (const zone of await segmentZones(env.DB, segment)) dueByZone.set(zone, nextMorning(now, zone, schedule))
+    broadcast = await scheduleBroadcast(
+      env.DB,
+      { path: body.path, mode: 'local-morning', sendAt: now, segment, status: 'scheduled' },
+      { dueByZone },
+      now,
+    )
+  } else {
+    const at = body.send === 'now' ? now : Date.parse(body.send)
+    if (at < now - 60_000) throw new ApiError(400, { send: 'is in the past' })
+    broadcast = await scheduleBroadcast(
+      env.DB,
+      {
+        path: body.path,
+        mode: body.send === 'now' ? 'now' : 'at',
+        sendAt: at,
+        segment,
+        status: at <= now ? 'sending' : 'scheduled',
+      },
+      { dueAt: at },
+      now,
+    )
+  }
+  if (broadcast.status === 'sending') await later(dispatchBroadcasts(env.DB, env.LESSONS, now, schedule, broadcast.id))
+  return { broadcast, manifest }
+}
+
+/** Cancels what has not gone out; 409 when it is already sent or cancelled. */
+export async function cancel(env: Env, content: SiteContent, id: string) {
+  const b = await found(env, id)
+  if (!(await cancelBroadcast(env.DB, id, Date.now())))
+    throw new ApiError(409, {
+      id: `is ${b.status}; only a draft, scheduled, sending or paused broadcast can be cancelled`,
+    })
+  return { broadcast: (await getBroadcast(env.DB, id)) as Broadcast, manifest: await content.manifest(env.CONTENT) }
+}
+
+/** Resumes a paused broadcast and dispatches what is due at once; 409 when it is not paused. */
+export async function resume(env: Env, content: SiteContent, id: string, later: Later) {
+  const b = await found(env, id)
+  const now = Date.now()
+  if (!(await resumeBroadcast(env.DB, id, now)))
+    throw new ApiError(409, { id: `is ${b.status}; only a paused broadcast can be resumed` })
+  const manifest = await content.manifest(env.CONTENT)
+  await later(dispatchBroadcasts(env.DB, env.LESSONS, now, newsletterOf(manifest.settings).schedule, id))
+  return { broadcast: (await getBroadcast(env.DB, id)) as Broadcast, manifest }
+}
+
+/** The broadcast's email as a reader gets it, with sample values and example links (for previews and tests). */
+export async function sampleEmail(env: Env, content: SiteContent, b: Broadcast, to: string, now = Date.now()) {
+  const manifest = await content.manifest(env.CONTENT)
+  const entry = manifest.broadcasts?.[b.path]
+  if (!entry) throw new ApiError(409, { id: `${b.path} is no longer published` })
+  const setup = mailSetup(env, manifest.settings)
+  if (!setup.ok) throw new ApiError(503, setup.problem)
+  const template = await content.template(env.CONTENT, entry)
+  const example = `${setup.origin}/test-link`
+  const email = await renderBroadcast(
+    { db: env.DB, settings: manifest.settings, ...setup },
+    { ...template, subject: `[Test] ${template.subject}` },
+    b,
+    { id: 'test', email: to, first_name: 'Test' },
+    now,
+    { unsubscribe: `${example}/unsubscribe`, preferences: `${example}/preferences` },
+  )
+  return { email, mailer: setup.mailer }
+}
+
+/** Sends the broadcast, as a reader gets it, to one address; never to a suppressed one. */
+export async function testSend(env: Env, content: SiteContent, id: string, to: string) {
+  const b = await found(env, id)
+  const suppressed = await suppressionOf(env.DB, to)
+  if (suppressed) throw new ApiError(409, { to: `is suppressed (${suppressed}) and is never mailed again` })
+  const { email, mailer } = await sampleEmail(env, content, b, to)
+  const [outcome] = await mailer.sendEach([{ email, idempotencyKey: `test-${crypto.randomUUID()}` }])
+  if (!outcome?.ok) throw new ApiError(502, outcome?.error.message ?? 'the provider did not answer')
+  return { id: outcome.id, subject: email.subject }
+}
 
 /** The marketers' broadcasts under /api/admin/broadcasts, behind the admin token. */
 export function broadcastRoutes(content: SiteContent) {
@@ -83,11 +180,6 @@ export function broadcastRoutes(content: SiteContent) {
     const manifest = await content.manifest(env.CONTENT)
     await syncDrafts(env.DB, Object.keys(manifest.broadcasts ?? {}), Date.now())
     return manifest
-  }
-  const found = async (env: Env, id: string) => {
-    const b = await getBroadcast(env.DB, id)
-    if (!b) throw new ApiError(404, { id: 'no broadcast has this id' })
-    return b
   }
 
   app.get(
@@ -109,56 +201,8 @@ export function broadcastRoutes(content: SiteContent) {
     }),
     validate('json', broadcastSchema),
     async (c) => {
-      const body = c.req.valid('json')
-      const now = Date.now()
-      const manifest = await content.manifest(c.env.CONTENT)
-      if (!manifest.broadcasts?.[body.path])
-        throw new ApiError(400, { path: 'is not a published essay or letter the newsletter can send' })
-      const seg = body.segment ?? {}
-      const segment: Segment = {
-        ...(seg.source !== undefined ? { source: seg.source } : {}),
-        ...(seg.utm_campaign !== undefined ? { utm_campaign: seg.utm_campaign } : {}),
-        ...(seg.signed_up_from !== undefined ? { signed_up_from: instant(seg.signed_up_from) } : {}),
-        ...(seg.signed_up_to !== undefined ? { signed_up_to: instant(seg.signed_up_to, true) } : {}),
-        ...(seg.course !== undefined ? { course: seg.course } : {}),
-      }
-      if (
-        segment.signed_up_from !== undefined &&
-        segment.signed_up_to !== undefined &&
-        segment.signed_up_from >= segment.signed_up_to
-      )
-        throw new ApiError(400, { 'segment.signed_up_to': 'must be after segment.signed_up_from' })
-      const schedule = newsletterOf(manifest.settings).schedule
-      let created: Broadcast
-      if (body.send === 'local-morning') {
-        const dueByZone = new Map<string, number>()
-        for (const zone of await segmentZones(c.env.DB, segment)) dueByZone.set(zone, nextMorning(now, zone, schedule))
-        created = await scheduleBroadcast(
-          c.env.DB,
-          { path: body.path, mode: 'local-morning', sendAt: now, segment, status: 'scheduled' },
-          { dueByZone },
-          now,
-        )
-      } else {
-        const at = body.send === 'now' ? now : Date.parse(body.send)
-        if (at < now - 60_000) throw new ApiError(400, { send: 'is in the past' })
-        created = await scheduleBroadcast(
-          c.env.DB,
-          {
-            path: body.path,
-            mode: body.send === 'now' ? 'now' : 'at',
-            sendAt: at,
-            segment,
-            status: at <= now ? 'sending' : 'scheduled',
-          },
-          { dueAt: at },
-          now,
-        )
-      }
-      // "now" goes at once, not at the next cron.
-      if (created.status === 'sending')
-        await afterAnswer(c)(dispatchBroadcasts(c.env.DB, c.env.LESSONS, now, schedule, created.id))
-      return c.json(presentBroadcast(created, manifest), 201)
+      const { broadcast, manifest } = await createBroadcast(c.env, content, c.req.valid('json'), afterAnswer(c))
+      return c.json(presentBroadcast(broadcast, manifest), 201)
     },
   )
 
@@ -181,14 +225,8 @@ export function broadcastRoutes(content: SiteContent) {
     }),
     validate('param', broadcastIdSchema),
     async (c) => {
-      const { id } = c.req.valid('param')
-      const b = await found(c.env, id)
-      if (!(await cancelBroadcast(c.env.DB, id, Date.now())))
-        throw new ApiError(409, {
-          id: `is ${b.status}; only a draft, scheduled, sending or paused broadcast can be cancelled`,
-        })
-      const manifest = await content.manifest(c.env.CONTENT)
-      return c.json(presentBroadcast((await getBroadcast(c.env.DB, id)) as Broadcast, manifest))
+      const { broadcast, manifest } = await cancel(c.env, content, c.req.valid('param').id)
+      return c.json(presentBroadcast(broadcast, manifest))
     },
   )
 
@@ -201,15 +239,8 @@ export function broadcastRoutes(content: SiteContent) {
     }),
     validate('param', broadcastIdSchema),
     async (c) => {
-      const { id } = c.req.valid('param')
-      const b = await found(c.env, id)
-      const now = Date.now()
-      if (!(await resumeBroadcast(c.env.DB, id, now)))
-        throw new ApiError(409, { id: `is ${b.status}; only a paused broadcast can be resumed` })
-      const manifest = await content.manifest(c.env.CONTENT)
-      const schedule = newsletterOf(manifest.settings).schedule
-      await afterAnswer(c)(dispatchBroadcasts(c.env.DB, c.env.LESSONS, now, schedule, id))
-      return c.json(presentBroadcast((await getBroadcast(c.env.DB, id)) as Broadcast, manifest))
+      const { broadcast, manifest } = await resume(c.env, content, c.req.valid('param').id, afterAnswer(c))
+      return c.json(presentBroadcast(broadcast, manifest))
     },
   )
 
@@ -224,29 +255,8 @@ export function broadcastRoutes(content: SiteContent) {
     validate('param', broadcastIdSchema),
     validate('json', broadcastTestSchema),
     async (c) => {
-      const b = await found(c.env, c.req.valid('param').id)
-      const { to } = c.req.valid('json')
-      const suppressed = await suppressionOf(c.env.DB, to)
-      if (suppressed) throw new ApiError(409, { to: `is suppressed (${suppressed}) and is never mailed again` })
-      const manifest = await content.manifest(c.env.CONTENT)
-      const entry = manifest.broadcasts?.[b.path]
-      if (!entry) throw new ApiError(409, { id: `${b.path} is no longer published` })
-      const setup = mailSetup(c.env, manifest.settings)
-      if (!setup.ok) throw new ApiError(503, setup.problem)
-      const template = await content.template(c.env.CONTENT, entry)
-      const ctx = { db: c.env.DB, settings: manifest.settings, ...setup }
-      const example = `${setup.origin}/test-link`
-      const email = await renderBroadcast(
-        ctx,
-        { ...template, subject: `[Test] ${template.subject}` },
-        b,
-        { id: 'test', email: to, first_name: 'Test' },
-        Date.now(),
-        { unsubscribe: `${example}/unsubscribe`, preferences: `${example}/preferences` },
-      )
-      const [outcome] = await setup.mailer.sendEach([{ email, idempotencyKey: `test-${crypto.randomUUID()}` }])
-      if (!outcome?.ok) throw new ApiError(502, outcome?.error.message ?? 'the provider did not answer')
-      return c.json({ sent: true, id: outcome.id, subject: email.subject }, 202)
+      const sent = await testSend(c.env, content, c.req.valid('param').id, c.req.valid('json').to)
+      return c.json({ sent: true, ...sent }, 202)
     },
   )
 

@@ -1,14 +1,22 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import type { Child } from 'hono/jsx'
 import { timingSafeEqual } from 'hono/utils/buffer'
+import * as v from 'valibot'
+import { afterAnswer } from '../lib/after-answer'
 import { pageRoute, page as pageSpec } from '../lib/api'
+import { ApiError, fieldProblems } from '../lib/errors'
+import { presentBroadcast } from '../newsletter/present'
+import { listBroadcasts, syncDrafts } from '../newsletter/store'
 import type { SiteContent } from '../site/content'
 import { DEFAULT_COURSE } from '../subscribers/schema'
 import { renderPage } from '../ui/page'
+import { cancel, createBroadcast, found, resume, sampleEmail, testSend } from './broadcast-routes'
+import { BroadcastList, BroadcastPage } from './render/broadcasts'
 import { DeadLetters, Lessons, Overview, SignIn, SubscriberTable } from './render/dashboard'
+import { broadcastIdSchema, broadcastSchema, broadcastTestSchema } from './schemas'
 import { courseStats, lessonReach, signupsPerDay } from './stats'
 import { listDeadLetters, searchSubscribers } from './store'
 
@@ -70,7 +78,15 @@ export function dashboardRoutes(content: SiteContent) {
     return c.redirect('/admin/sign-in', 303)
   })
 
-  for (const path of ['/admin', '/admin/subscribers', '/admin/lessons', '/admin/lessons/*', '/admin/dead-letters'])
+  for (const path of [
+    '/admin',
+    '/admin/subscribers',
+    '/admin/lessons',
+    '/admin/lessons/*',
+    '/admin/broadcasts',
+    '/admin/broadcasts/*',
+    '/admin/dead-letters',
+  ])
     app.use(path, signedIn)
 
   app.get('/admin', dash('The overview: signups per day, funnel, rates'), async (c) => {
@@ -125,6 +141,136 @@ export function dashboardRoutes(content: SiteContent) {
       'Cache-Control': 'no-store',
     })
   })
+
+  // ---- Broadcasts: the same actions as the API, as forms ----------------------------------------
+
+  const small = bodyLimit({ maxSize: 8192, onError: (c) => c.text('Too large.\n', 413) })
+  const formOf = async (c: Context<{ Bindings: Env }>) => {
+    const raw = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
+    return Object.fromEntries(
+      Object.entries(raw).flatMap(([k, v]) => (typeof v === 'string' && v.trim() !== '' ? [[k, v.trim()]] : [])),
+    ) as Record<string, string>
+  }
+  const broadcastPage = async (
+    env: Env,
+    id: string,
+    extra: { notice?: string; errors?: Record<string, string>; values?: Record<string, string>; status?: number } = {},
+  ) => {
+    const manifest = await content.manifest(env.CONTENT)
+    const b = await found(env, id)
+    const entry = manifest.broadcasts?.[b.path]
+    const template = entry ? await content.template(env.CONTENT, entry) : undefined
+    return page(
+      env,
+      `Broadcast: ${entry?.title ?? b.path}`,
+      <BroadcastPage
+        b={presentBroadcast(b, manifest)}
+        text={template?.text ?? 'This essay or letter is no longer published.'}
+        bytes={new TextEncoder().encode(template?.html ?? '').length}
+        {...extra}
+      />,
+      { frames: true, status: extra.status },
+    )
+  }
+  const idOf = (c: Context<{ Bindings: Env }>) => {
+    const parsed = v.safeParse(broadcastIdSchema, { id: c.req.param('id') })
+    if (!parsed.success) throw new ApiError(404, { id: 'no broadcast has this id' })
+    return parsed.output.id
+  }
+
+  app.get('/admin/broadcasts', dash('Broadcasts: drafts, scheduled, sent'), async (c) => {
+    const manifest = await content.manifest(c.env.CONTENT)
+    await syncDrafts(c.env.DB, Object.keys(manifest.broadcasts ?? {}), Date.now())
+    const all = (await listBroadcasts(c.env.DB)).filter((b) => b.status !== 'draft' || manifest.broadcasts?.[b.path])
+    return page(c.env, 'Broadcasts', <BroadcastList broadcasts={all.map((b) => presentBroadcast(b, manifest))} />)
+  })
+
+  app.post(
+    '/admin/broadcasts',
+    dash('Schedule a broadcast from the form', { 303: pageSpec('Scheduled'), 400: pageSpec('A field is invalid') }),
+    small,
+    async (c) => {
+      const form = await formOf(c)
+      const segment = Object.fromEntries(
+        Object.entries(form).flatMap(([k, value]) => (k.startsWith('segment.') ? [[k.slice(8), value]] : [])),
+      )
+      const body = {
+        path: form.path,
+        // The form's datetime-local has no zone: it is read as UTC, as its label says.
+        send: form.send === 'at' ? (form.at ? `${form.at.length === 16 ? `${form.at}:00` : form.at}Z` : '') : form.send,
+        ...(Object.keys(segment).length > 0 ? { segment } : {}),
+      }
+      const drafts = await listBroadcasts(c.env.DB)
+      const back = drafts.find((b) => b.path === form.path)?.id
+      const refuse = (errors: Record<string, string>) =>
+        back
+          ? broadcastPage(c.env, back, { errors, values: form, status: 400 })
+          : page(c.env, 'Broadcast not scheduled', <p class="notice error">{Object.values(errors).join('; ')}</p>, {
+              status: 400,
+            })
+      const parsed = v.safeParse(broadcastSchema, body)
+      if (!parsed.success) {
+        const errors = fieldProblems(parsed.issues)
+        if (errors.send && form.send === 'at') errors.send = 'choose a time (UTC) for "At this time"'
+        return refuse(errors)
+      }
+      try {
+        const { broadcast } = await createBroadcast(c.env, content, parsed.output, afterAnswer(c))
+        return c.redirect(`/admin/broadcasts/${broadcast.id}`, 303)
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 400) return refuse(err.fields)
+        throw err
+      }
+    },
+  )
+
+  app.get('/admin/broadcasts/:id', dash('One broadcast: progress, preview, test, schedule'), (c) =>
+    broadcastPage(c.env, idOf(c)),
+  )
+
+  app.get('/admin/broadcasts/:id/html', dash('Its email as HTML, with sample values'), async (c) => {
+    const b = await found(c.env, idOf(c))
+    const { email } = await sampleEmail(c.env, content, b, 'reader@example.com')
+    return c.html(email.html, 200, {
+      'Content-Security-Policy':
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; frame-ancestors 'self'",
+      'Cache-Control': 'no-store',
+    })
+  })
+
+  app.post('/admin/broadcasts/:id/test', dash('Send a test', { 400: pageSpec('Bad address') }), small, async (c) => {
+    const id = idOf(c)
+    const form = await formOf(c)
+    const to = v.safeParse(broadcastTestSchema, { to: form.to ?? '' })
+    if (!to.success) return broadcastPage(c.env, id, { errors: fieldProblems(to.issues), values: form, status: 400 })
+    try {
+      const sent = await testSend(c.env, content, id, to.output.to)
+      return broadcastPage(c.env, id, { notice: `Sent “${sent.subject}” to ${to.output.to}.`, values: form })
+    } catch (err) {
+      if (err instanceof ApiError && err.status < 500)
+        return broadcastPage(c.env, id, { errors: { to: err.message }, values: form, status: err.status })
+      throw err
+    }
+  })
+
+  for (const action of ['cancel', 'resume'] as const)
+    app.post(
+      `/admin/broadcasts/:id/${action}`,
+      dash(`${action} the broadcast`, { 303: pageSpec('Done') }),
+      small,
+      async (c) => {
+        const id = idOf(c)
+        try {
+          if (action === 'cancel') await cancel(c.env, content, id)
+          else await resume(c.env, content, id, afterAnswer(c))
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 409)
+            return broadcastPage(c.env, id, { errors: { form: err.message }, status: 409 })
+          throw err
+        }
+        return c.redirect(`/admin/broadcasts/${id}`, 303)
+      },
+    )
 
   app.get('/admin/dead-letters', dash('Jobs that failed every retry'), async (c) => {
     return page(c.env, 'Dead letters', <DeadLetters rows={await listDeadLetters(c.env.DB)} />)

@@ -8,7 +8,8 @@ export const AdminNav = () => (
   <nav aria-label="Dashboard">
     <p>
       <a href="/admin">Overview</a> · <a href="/admin/subscribers">Subscribers</a> ·{' '}
-      <a href="/admin/lessons">Lessons</a> · <a href="/admin/dead-letters">Dead letters</a>
+      <a href="/admin/lessons">Lessons</a> · <a href="/admin/broadcasts">Broadcasts</a> ·{' '}
+      <a href="/admin/dead-letters">Dead letters</a>
     </p>
     <form method="post" action="/admin/sign-out">
       <button type="submit">Sign out</button>
