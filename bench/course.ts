@@ -6,11 +6,10 @@
  * Target: >= 1,000 emails/s (Resend's default allowance is about 200/s), so the pipeline is never
  * the bottleneck.
  */
-import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startResendServer } from '../test/support/resend-server'
 import { record } from './figures'
-import { prepareState, root, startWorker } from './lib'
+import { prepareState, root, startWorker, workerdCpuSeconds } from './lib'
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 100_000)
 const port = Number(process.env.BENCH_PORT ?? 8788) + 1
@@ -29,21 +28,6 @@ async function seed(db: D1Database, n: number, dueAt: number) {
     )
     await db.batch(rows)
   }
-}
-
-/** CPU seconds used so far by the workerd processes of a process group (Linux /proc). */
-function workerdCpuSeconds(pgid: number): number {
-  let ticks = 0
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      // After the command: state, ppid, pgrp, … utime is field 14 and stime 15 of the whole line.
-      if (Number(fields[2]) !== pgid || !stat.includes('(workerd)')) continue
-      ticks += Number(fields[11]) + Number(fields[12])
-    } catch {}
-  }
-  return ticks / 100
 }
 
 const seeded = Date.now()

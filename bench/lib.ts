@@ -1,5 +1,6 @@
 /** What the benchmarks share: a fresh local state, and one `wrangler dev` serving the Worker. */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -85,4 +86,19 @@ export async function startWorker(
   }
   stop()
   throw new Error('wrangler dev did not start within 60 s')
+}
+
+/** CPU seconds used so far by the workerd processes of a process group (Linux /proc). */
+export function workerdCpuSeconds(pgid: number): number {
+  let ticks = 0
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      // After the command: state, ppid, pgrp, … utime is field 14 and stime 15 of the whole line.
+      if (Number(fields[2]) !== pgid || !stat.includes('(workerd)')) continue
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {}
+  }
+  return ticks / 100
 }

@@ -11,6 +11,7 @@ const largestLesson = Math.max(
 )
 const site = f.site ?? {}
 const course = f.course ?? {}
+const broadcast = f.broadcast ?? {}
 const lh = f.lighthouse ?? {}
 const bundle = f.bundle ?? {}
 const n = (v: number | undefined, digits = 0) => (v === undefined ? '–' : v.toFixed(digits))
@@ -46,6 +47,14 @@ const rows: [string, string, string, boolean | undefined][] = [
   [`course: ${n(course.subscribers)} lessons, seconds`, n(course.seconds, 1), '', undefined],
   ['course emails/s', n(course.emailsPerSecond), '>= 1000', (course.emailsPerSecond ?? 0) >= 1000],
   ['workerd CPU per batch of 100, ms', n(course.cpuMsPerBatch), '', undefined],
+  [
+    `broadcast now to ${n(broadcast.members)} members: POST answered, last email accepted, s`,
+    `${n(broadcast.answeredSeconds, 1)}, ${n(broadcast.seconds, 1)}`,
+    '',
+    undefined,
+  ],
+  ['broadcast emails/s', n(broadcast.emailsPerSecond), '>= 1000', (broadcast.emailsPerSecond ?? 0) >= 1000],
+  ['broadcast: workerd CPU per batch of 100, ms', n(broadcast.cpuMsPerBatch), '', undefined],
   [
     'Lighthouse performance / a11y / best practices / SEO',
     ['performance', 'accessibility', 'best-practices', 'seo'].map((k) => n(lh[k])).join(' / '),
