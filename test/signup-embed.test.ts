@@ -35,6 +35,9 @@ describe('the embeddable form', () => {
     expect(await hidden('utm_campaign')).toBe('fall')
     expect(await hidden('referrer')).toBe('https://news.example/')
     expect(await attrsOf(html, 'header.site', 'class')).toEqual([])
+    // The newsletter's box is in the embed too, unticked.
+    expect(await attrsOf(html, 'form.signup input[name="newsletter"]', 'type')).toEqual(['checkbox'])
+    expect(await attrsOf(html, 'form.signup input[name="newsletter"]', 'checked')).toEqual([])
   })
 
   it("opens its links on the site itself, not inside the partner's frame, and keeps its answers in the frame", async () => {

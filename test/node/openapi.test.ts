@@ -39,6 +39,8 @@ describe('the OpenAPI document', () => {
         'email',
         'name',
         'consent',
+        // "Also email me new essays": the newsletter's consent wording, optional.
+        'newsletter',
         'timezone',
         'source',
         'utm_source',
@@ -47,6 +49,7 @@ describe('the OpenAPI document', () => {
       ]),
     )
     expect(signup.required).toEqual(expect.arrayContaining(['email', 'consent']))
+    expect(signup.required).not.toContain('newsletter')
     expect(signup.additionalProperties).toBe(false)
   })
 })
