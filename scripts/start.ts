@@ -20,30 +20,39 @@ const port = process.env.PORT ?? '8787'
 const origin = `http://127.0.0.1:${port}`
 const env = { ...process.env, ...offlineEnv }
 
+/** The local secrets a run needs, each made at random the first time it is missing. */
+const LOCAL_SECRETS = ['SIGNING_KEY', 'ADMIN_TOKEN'] as const
+
 /**
- * Local secrets: created once; a developer's own values (e.g. RESEND_API_KEY) stay. A file without
- * SIGNING_KEY gets one appended (nothing else in it changes), or every signup would be refused.
+ * Local secrets: created once; a developer's own values (e.g. RESEND_API_KEY) stay. A file missing
+ * SIGNING_KEY (or every signup would be refused) or ADMIN_TOKEN (the dashboard's sign-in) gets it
+ * appended; nothing else in it changes. Returns the names added.
  */
-export function ensureDevVars(path = join(root, '.dev.vars')): boolean {
+export function ensureDevVars(path = join(root, '.dev.vars')): string[] {
+  const secret = () => randomBytes(32).toString('base64url')
   if (existsSync(path)) {
-    if (/^\s*SIGNING_KEY\s*=/m.test(readFileSync(path, 'utf8'))) return false
-    appendFileSync(path, `\nSIGNING_KEY=${randomBytes(32).toString('base64url')}\n`)
-    return true
+    const text = readFileSync(path, 'utf8')
+    const missing = LOCAL_SECRETS.filter((name) => !new RegExp(`^\\s*${name}\\s*=`, 'm').test(text))
+    if (missing.length > 0) appendFileSync(path, `\n${missing.map((name) => `${name}=${secret()}`).join('\n')}\n`)
+    return missing
   }
   writeFileSync(
     path,
     [
       '# Local secrets for `npm start` (created once, never overwritten; not committed). See .dev.vars.example.',
-      `SIGNING_KEY=${randomBytes(32).toString('base64url')}`,
+      `SIGNING_KEY=${secret()}`,
+      '# The dashboard at /admin: sign in with this token.',
+      `ADMIN_TOKEN=${secret()}`,
       '# RESEND_API_KEY=re_...   # set to send real email through Resend instead of the local outbox',
       '',
     ].join('\n'),
     { mode: 0o600 },
   )
-  return true
+  return [...LOCAL_SECRETS]
 }
 
-if (ensureDevVars()) console.log('.dev.vars: added a random SIGNING_KEY (nothing else changed)')
+const added = ensureDevVars()
+if (added.length > 0) console.log(`.dev.vars: added a random ${added.join(' and ')} (nothing else changed)`)
 const shell = process.platform === 'win32'
 execFileSync('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local'], {
   cwd: root,
@@ -98,4 +107,7 @@ child.on('exit', (code) => {
   clearInterval(ticker)
   process.exit(code ?? 0)
 })
-console.log(`\nReading at ${origin}/back-pain/back-exercises/spine-exercises — emails land in ${origin}/dev/outbox\n`)
+console.log(
+  `\nReading at ${origin}/back-pain/back-exercises/spine-exercises — emails land in ${origin}/dev/outbox` +
+    `\nDashboard at ${origin}/admin — sign in with ADMIN_TOKEN from .dev.vars\n`,
+)

@@ -39,9 +39,9 @@ h2 a{color:inherit;text-decoration:none}h2 a:hover{text-decoration:underline}
 form.signup{background:var(--panel);border-radius:.5rem;padding:1rem 1.25rem;margin:2rem 0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;font-size:1rem}
 form.signup h2{margin-top:.25rem}form.signup p{margin:.5rem 0}
 form.signup label{display:block;font-weight:600;margin-bottom:.25rem}
-form input:not([type=checkbox]):not([type=hidden]),form select{width:100%;min-height:2.75rem;font:inherit;padding:.6rem .7rem;border:1px solid var(--muted);border-radius:.35rem;background:var(--bg);color:var(--fg)}
+form input:not([type=checkbox]):not([type=radio]):not([type=hidden]),form select{width:100%;min-height:2.75rem;font:inherit;padding:.6rem .7rem;border:1px solid var(--muted);border-radius:.35rem;background:var(--bg);color:var(--fg)}
 form.signup .consent{display:flex;gap:.6rem;align-items:flex-start}form.signup .consent label{font-weight:400}
-form.signup input[type=checkbox]{width:1.4rem;height:1.4rem;margin:.15rem 0 0;flex:none}
+form.signup input[type=checkbox],form.signup input[type=radio]{width:1.4rem;height:1.4rem;margin:.15rem 0 0;flex:none}
 button,.button{font:inherit;font-weight:700;min-height:2.75rem;min-width:2.75rem;padding:.7rem 1.3rem;border:0;border-radius:.35rem;background:var(--accent);color:var(--bg);cursor:pointer}
 .hint{color:var(--muted);font-weight:400;font-size:.9rem}
 .field-error,.notice.error{color:#b3261e;font-weight:600}

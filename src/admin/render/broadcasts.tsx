@@ -178,7 +178,7 @@ export const BroadcastPage = (p: {
         <input type="hidden" name="path" value={b.path} />
         <fieldset>
           <legend>When</legend>
-          <p>
+          <p class="consent">
             <input
               type="radio"
               id="send-morning"
@@ -188,13 +188,15 @@ export const BroadcastPage = (p: {
             />
             <label for="send-morning">At each reader's local morning (skips their lesson days)</label>
           </p>
-          <p>
+          <p class="consent">
             <input type="radio" id="send-now" name="send" value="now" checked={value('send') === 'now'} />
             <label for="send-now">Now</label>
           </p>
-          <p>
+          <p class="consent">
             <input type="radio" id="send-at" name="send" value="at" checked={value('send') === 'at'} />
-            <label for="send-at">At this time (UTC)</label>
+            <label for="send-at">At this time (UTC):</label>
+          </p>
+          <p>
             <input id="send-at-time" name="at" type="datetime-local" aria-label="Time, UTC" value={value('at')} />
           </p>
         </fieldset>

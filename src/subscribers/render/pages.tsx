@@ -247,10 +247,7 @@ export const Preferences = (p: {
             .join('; ')}
         </p>
       ) : null}
-      <p>
-        Emails for {s.email}. {p.courseTitle}: {statusText[s.status]}. Lessons received: {s.lesson_position} of{' '}
-        {p.lessons}. {p.newsletter.title}: {newsletterText[s.newsletter ?? 'none']}.
-      </p>
+      <p>The emails {s.email} receives from us, each on its own.</p>
       <form class="signup" method="post">
         <h2>Your details</h2>
         <input type="hidden" name="action" value="save" />
@@ -287,23 +284,23 @@ export const Preferences = (p: {
           <button type="submit">Save</button>
         </p>
       </form>
-      {receives || s.status === 'unsubscribed' ? (
-        <section aria-labelledby="course-title">
-          <h2 id="course-title">{p.courseTitle}</h2>
-          <p>{statusText[s.status]}.</p>
-          <div class="actions">
-            {s.status === 'active' ? <CourseAction action="pause" label="Pause the course" /> : null}
-            {s.status === 'paused' ? <CourseAction action="resume" label="Resume the course" /> : null}
-            {receives ? <CourseAction action="restart" label="Start again from lesson 1" /> : null}
-            {receives ? <CourseAction action="leave-course" label="Leave the course" /> : null}
-            {s.status === 'unsubscribed' ? <CourseAction action="join-course" label="Take the course again" /> : null}
-          </div>
-        </section>
-      ) : null}
+      <section aria-labelledby="course-title">
+        <h2 id="course-title">{p.courseTitle}</h2>
+        <p>
+          {capitalized(statusText[s.status])}. Lessons received: {s.lesson_position} of {p.lessons}.
+        </p>
+        <div class="actions">
+          {s.status === 'active' ? <CourseAction action="pause" label="Pause the course" /> : null}
+          {s.status === 'paused' ? <CourseAction action="resume" label="Resume the course" /> : null}
+          {receives ? <CourseAction action="restart" label="Start again from lesson 1" /> : null}
+          {receives ? <CourseAction action="leave-course" label="Leave the course" /> : null}
+          {s.status === 'unsubscribed' ? <CourseAction action="join-course" label="Take the course again" /> : null}
+        </div>
+      </section>
       {mailable ? (
         <section aria-labelledby="newsletter-title">
           <h2 id="newsletter-title">{p.newsletter.title}</h2>
-          <p>{newsletterText[s.newsletter ?? 'none']}.</p>
+          <p>{capitalized(newsletterText[s.newsletter ?? 'none'])}.</p>
           {s.newsletter === 'active' ? (
             <CourseAction action="leave-newsletter" label="Stop the new essays" />
           ) : s.status !== 'pending' ? (
@@ -325,6 +322,8 @@ export const Preferences = (p: {
     </>
   )
 }
+
+const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1)
 
 const newsletterText: Record<Subscriber['newsletter'], string> = {
   none: 'not subscribed',
