@@ -21,6 +21,8 @@ const workerProject = (
   extra: (inject: (k: 'resendUrl' | 'hookUrl') => string) => Record<string, string>,
   /** The Worker the queues deliver to, when a test needs other settings than production's. */
   main?: string,
+  /** False when the files share something a parallel file would disturb (the chaos server's faults). */
+  fileParallelism = true,
 ) => ({
   plugins: [
     cloudflareTest(async ({ inject }) => ({
@@ -42,7 +44,14 @@ const workerProject = (
       },
     })),
   ],
-  test: { name, include, exclude, globalSetup: ['test/global-setup.ts'], setupFiles: ['test/apply-migrations.ts'] },
+  test: {
+    name,
+    include,
+    exclude,
+    fileParallelism,
+    globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/apply-migrations.ts'],
+  },
 })
 
 export default defineConfig({
@@ -65,6 +74,8 @@ export default defineConfig({
           RESEND_BASE_URL: inject('resendUrl'),
         }),
         './test/chaos/worker.ts',
+        // One Resend-speaking server, whose faults each file sets: one file at a time.
+        false,
       ),
       {
         // Build-time checks of every content file and email, in Node where the build runs.

@@ -16,6 +16,7 @@ import {
   recipientsOf,
   recordIntent,
   release,
+  requeue,
   settle,
   skip,
 } from './store'
@@ -119,7 +120,13 @@ async function sendRecorded(
     else if (!err.retryable && err.status !== undefined) {
       await markFailed(deps.db, key, err.message)
       return 0
-    } else throw err
+    } else {
+      // A 429 says nothing was sent: the batch is undone, so a cancel or pause before the retry
+      // stops it. Any other failure (5xx, a lost answer) may have sent it: it stays recorded, and
+      // is sent again under the same key.
+      if (err.status === 429) await requeue(deps.db, key)
+      throw err
+    }
   }
   await markSent(
     deps.db,
@@ -132,27 +139,37 @@ async function sendRecorded(
 
 /**
  * Delivers one BROADCAST message (recording it as sent at the job's dispatch time, the cron's
- * "now", as the one-email-a-day rule counts days): first finishes any provider batch an earlier attempt left
- * half-done, then sends to those of its recipients still queued. A cancelled broadcast sends
- * nothing more; a paused one hands its queued recipients back to the cron. A provider error is
- * thrown for the queue to retry; nobody gets it twice.
+ * "now", as the one-email-a-day rule counts days). A cancelled broadcast sends nothing more: its
+ * recipients not yet sent are skipped (one whose batch's answer was lost may have had it). A
+ * paused one sends nothing until resumed: queued recipients go back to the cron, a batch whose
+ * answer was lost stays recorded. Otherwise it first finishes any batch an earlier attempt left
+ * half-done, under its key, then sends to those still queued. A provider error is thrown for the
+ * queue to retry; nobody gets it twice.
  */
 export async function deliverBroadcast(deps: BroadcastDeps, job: BroadcastJob, now: number): Promise<number> {
   const b = await getBroadcast(deps.db, job.broadcastId)
   if (!b) return 0
   const rows = await recipientsOf(deps.db, b.id, job.subscriberIds)
-  let sent = 0
-  for (const key of new Set(rows.filter((r) => r.status === 'sending').map((r) => r.batch_key as string)))
-    sent += await sendRecorded(deps, b, key, now, job.dispatchedAt)
   const queued = rows.filter((r) => r.status === 'queued').map((r) => r.subscriber_id)
-  if (b.status === 'paused') await release(deps.db, b.id, queued)
-  else if (b.status === 'cancelled')
+  const recorded = rows.filter((r) => r.status === 'sending')
+  if (b.status === 'cancelled') {
+    const rest = [...queued, ...recorded.map((r) => r.subscriber_id)]
     await skip(
       deps.db,
       b.id,
-      queued.map((id) => ({ id, reason: 'cancelled' })),
+      rest.map((id) => ({ id, reason: 'cancelled' })),
     )
-  else if (queued.length > 0) {
+    await settle(deps.db, b.id, now)
+    return 0
+  }
+  if (b.status === 'paused') {
+    await release(deps.db, b.id, queued)
+    return 0
+  }
+  let sent = 0
+  for (const key of new Set(recorded.map((r) => r.batch_key as string)))
+    sent += await sendRecorded(deps, b, key, now, job.dispatchedAt)
+  if (queued.length > 0) {
     const key = `broadcast-${b.id}-${crypto.randomUUID()}`
     sent += await sendRecorded(deps, b, key, now, job.dispatchedAt, await recordIntent(deps.db, b.id, queued, key))
   }

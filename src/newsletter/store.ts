@@ -206,7 +206,8 @@ export async function pauseBroadcast(db: D1Database, id: string, reason: string,
 export async function resumeBroadcast(db: D1Database, id: string, now: number): Promise<boolean> {
   const r = await db
     .prepare(
-      `UPDATE broadcasts SET status = CASE WHEN sent + skipped + failed = 0 AND scheduled_at > ?2 THEN 'scheduled' ELSE 'sending' END,
+      `UPDATE broadcasts SET status = CASE WHEN NOT EXISTS (SELECT 1 FROM broadcast_recipients WHERE broadcast_id = ?1 AND due_at <= ?2)
+                              THEN 'scheduled' ELSE 'sending' END,
          paused_reason = NULL, guard_acknowledged_at = ?2, updated_at = ?2
        WHERE id = ?1 AND status = 'paused'`,
     )
@@ -370,6 +371,21 @@ export async function markSent(
      WHERE batch_key = ?1 AND subscriber_id = ?2 AND status = 'sending'`,
   )
   if (sent.length > 0) await db.batch(sent.map((x) => s.bind(batchKey, x.id, x.messageId, now)))
+}
+
+/**
+ * The provider turned a batch away unread (429: nothing was sent): its recipients go back to the
+ * queue's care without the batch's key, so a cancel or a pause in the meantime reaches them and a
+ * retry records a new batch.
+ */
+export async function requeue(db: D1Database, batchKey: string) {
+  await db
+    .prepare(
+      `UPDATE broadcast_recipients SET status = 'queued', batch_key = NULL
+       WHERE batch_key = ?1 AND status = 'sending'`,
+    )
+    .bind(batchKey)
+    .run()
 }
 
 /** The provider refused a batch for good: its recipients failed, with the provider's reason. */

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import site from '../../content/site.json'
 import { buildEmails, EMAIL_BUDGET_BYTES } from '../../scripts/email-build'
 import type { EmailTemplate } from '../../src/site/manifest'
+import type { SiteBuild } from '../../src/site/publish'
 import type { SiteSettings } from '../../src/ui/types'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -105,6 +106,110 @@ describe('every lesson of every course', () => {
       const next = i < lessons.length - 1 ? ['next_when'] : []
       expect(new Set(left)).toEqual(new Set(['greeting', 'preferences_url', 'unsubscribe_url', 'site_url', ...next]))
       for (const part of [l.html, l.text]) expect(part).toContain(`{{site_url}}${l.webPath.split('#')[0]}?utm_source=`)
+    }
+  })
+})
+
+describe('every newsletter email of both builds', () => {
+  /** The placeholders a broadcast fills per reader and per broadcast; nothing else may be left. */
+  const BROADCAST_TIME = new Set(['greeting', 'preferences_url', 'unsubscribe_url', 'site_url', 'campaign'])
+  const FIXTURE_ESSAY = '/back-pain/posture/sitting-all-day'
+  const builds = {} as Record<'content' | 'second-essay', SiteBuild>
+
+  beforeAll(async () => {
+    // Built as the global setup builds them for the Worker's tests: content/, and content/ plus the
+    // fixture essay. The build compiles each email under MJML strict validation and throws otherwise.
+    const { buildSite } = await import('../../scripts/site-build')
+    builds.content = (await buildSite(join(root, 'content'))).build
+    const dir = await mkdtemp(join(tmpdir(), 'content-'))
+    try {
+      await cp(join(root, 'content'), dir, { recursive: true })
+      await cp(join(root, 'test/fixtures/second-essay'), dir, { recursive: true })
+      builds['second-essay'] = (await buildSite(dir)).build
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+
+  const each = () =>
+    Object.entries(builds).flatMap(([name, build]) =>
+      Object.entries(build.broadcasts ?? {}).map(([path, e]) => ({ label: `${name} ${path}`, path, e })),
+    )
+
+  it('are built for every letter and every essay not marked newsletter: false, and only those', () => {
+    const content = Object.keys(builds.content.broadcasts ?? {}).sort()
+    // The course's own essay reaches its readers as lessons: it is no newsletter email.
+    expect(content).toEqual(['/letters/welcome'])
+    expect(Object.keys(builds['second-essay'].broadcasts ?? {}).sort()).toEqual([FIXTURE_ESSAY, ...content].sort())
+    for (const { label, path, e } of each()) {
+      expect(e.kind, label).toBe(path.startsWith('/letters/') ? 'letter' : 'essay')
+      expect(e.subject, label).toBe(e.title)
+      expect(e.html, label).toMatch(/^<!doctype html>/i)
+    }
+  })
+
+  it(`stay under ${EMAIL_BUDGET_BYTES / 1024} KB of HTML, so Gmail never clips the unsubscribe link`, () => {
+    for (const { label, e } of each()) expect(Buffer.byteLength(e.html), label).toBeLessThanOrEqual(EMAIL_BUDGET_BYTES)
+  })
+
+  it('have a text part with the unsubscribe and preferences links, the postal address and the disclaimer', () => {
+    for (const { label, e } of each()) {
+      expect(e.text.trim().length, label).toBeGreaterThan(200)
+      expect(e.text, label).not.toMatch(/<[a-z]/i)
+      expect(e.text.startsWith(site.name), label).toBe(true)
+      expect(e.text, label).toContain(e.title)
+      for (const part of [e.html, e.text]) {
+        expect(part, label).toContain('{{unsubscribe_url}}')
+        expect(part, label).toContain('{{preferences_url}}')
+        expect(part, label).toContain('{{greeting}}')
+        expect(part, label).toContain('Springfield, IL 62701')
+        expect(part, label).toContain('information, not medical advice')
+      }
+      // The link in the HTML and the one in the text are the same signed links once filled.
+      expect(e.html, label).toMatch(/href="\{\{unsubscribe_url\}\}"/)
+      expect(e.html, label).toMatch(/href="\{\{preferences_url\}\}"/)
+    }
+  })
+
+  it('leave only the placeholders a broadcast fills at send time', () => {
+    for (const { label, e } of each()) {
+      const left = new Set([...`${e.subject}${e.html}${e.text}`.matchAll(/\{\{([^}]*)\}\}/g)].map((m) => m[1]))
+      for (const p of left) expect(BROADCAST_TIME.has(p ?? ''), `${label}: {{${p}}}`).toBe(true)
+      // No build-time value ({{site.name}}, {{letter.body}}…) was left unfilled.
+      expect(`${e.subject}${e.html}${e.text}`, label).not.toMatch(/\{\{(site|letter)\./)
+      expect(e.html, label).not.toContain('fonts.googleapis.com')
+    }
+  })
+
+  it('tag every link into the site with the broadcast as utm_campaign', () => {
+    for (const { label, e } of each())
+      for (const part of [e.html, e.text]) {
+        const links = [...part.matchAll(/\{\{site_url\}\}\/[^\s"\]]*/g)].map((m) => m[0])
+        expect(links.length, label).toBeGreaterThan(0)
+        for (const link of links) {
+          expect(link, label).toContain('utm_medium=email')
+          expect(link, label).toContain('utm_campaign={{campaign}}')
+        }
+      }
+  })
+
+  it('an essay has "Read the whole essay", linked to it with utm_campaign={{campaign}}; a letter has none', () => {
+    const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    const essays = each().filter(({ e }) => e.kind === 'essay')
+    expect(essays.map(({ path }) => path)).toEqual([FIXTURE_ESSAY])
+    for (const { label, path, e } of each()) {
+      const url = `{{site_url}}${path}?utm_source=${site.utmSource}&utm_medium=email&utm_campaign={{campaign}}&utm_content=read-essay`
+      if (e.kind === 'essay') {
+        expect(e.html, label).toMatch(
+          new RegExp(`<a\\s+href="${escaped(url.replace(/&/g, '&amp;'))}"[^>]*>\\s*Read the whole essay\\s*</a>`),
+        )
+        expect(e.text, label).toMatch(new RegExp(`Read the whole essay\\s*\\[${escaped(url)}\\]`))
+      } else {
+        for (const part of [e.html, e.text]) {
+          expect(part, label).not.toContain('Read the whole essay')
+          expect(part, label).not.toContain('utm_content=read-essay')
+        }
+      }
     }
   })
 })
