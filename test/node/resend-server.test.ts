@@ -163,7 +163,7 @@ describe('faults', () => {
       expect(headers?.['retry-after']).toBe('7')
     }
     expect(await recorded()).toEqual([])
-    expect(await stats()).toEqual({ requests: 2, accepted: 0, byStatus: { 429: 2 }, dropped: 0 })
+    expect(await stats()).toEqual({ requests: 2, accepted: 0, byStatus: { 429: 2 }, dropped: 0, acceptedByType: {} })
   })
 
   it('with rateDrop: 1 and dropAfterAccept records the email, and a keyed retry gets its id back', async () => {
@@ -230,7 +230,7 @@ describe('reset', () => {
 
     expect(await control('reset', {})).toEqual({ ok: true })
     expect(await recorded()).toEqual([])
-    expect(await stats()).toEqual({ requests: 0, accepted: 0, byStatus: {}, dropped: 0 })
+    expect(await stats()).toEqual({ requests: 0, accepted: 0, byStatus: {}, dropped: 0, acceptedByType: {} })
     // A different body under the old key would be a 409 had the key survived, or a 500 had the fault.
     const { data, error } = await resend.emails.send(email(3), { idempotencyKey: 'once' })
     expect(error).toBeNull()

@@ -40,7 +40,14 @@ export type Faults = {
 }
 
 /** Counters over API requests only, so polling the control endpoints does not skew them. */
-export type Stats = { requests: number; accepted: number; byStatus: Record<string, number>; dropped: number }
+export type Stats = {
+  requests: number
+  accepted: number
+  byStatus: Record<string, number>
+  dropped: number
+  /** Accepted emails by their `type` tag (lesson, completion, broadcast…): a test counts its own. */
+  acceptedByType: Record<string, number>
+}
 
 /** A running stand-in for Resend's sending API. */
 export type ResendServer = {
@@ -146,7 +153,7 @@ export async function startResendServer(options: { port?: number; host?: string 
   let keys = new Map<string, { fingerprint: string; reply: Reply }>()
   let faults: Faults = {}
   let random = mulberry32(1)
-  let stats: Stats = { requests: 0, accepted: 0, byStatus: {}, dropped: 0 }
+  let stats: Stats = { requests: 0, accepted: 0, byStatus: {}, dropped: 0, acceptedByType: {} }
   let window = { second: 0, count: 0 }
 
   const setFaults = (f: Faults) => {
@@ -156,7 +163,7 @@ export async function startResendServer(options: { port?: number; host?: string 
   const reset = () => {
     emails = []
     keys = new Map()
-    stats = { requests: 0, accepted: 0, byStatus: {}, dropped: 0 }
+    stats = { requests: 0, accepted: 0, byStatus: {}, dropped: 0, acceptedByType: {} }
     window = { second: 0, count: 0 }
     setFaults({})
   }
@@ -165,6 +172,8 @@ export async function startResendServer(options: { port?: number; host?: string 
     list.map((email) => {
       const id = randomUUID()
       emails.push({ id, receivedAt: Date.now(), ...(key ? { idempotencyKey: key } : {}), batch, email })
+      const type = email.tags?.find((t) => t.name === 'type')?.value ?? 'untagged'
+      stats.acceptedByType[type] = (stats.acceptedByType[type] ?? 0) + 1
       return { id }
     })
 
