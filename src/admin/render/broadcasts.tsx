@@ -19,7 +19,7 @@ const when = (b: BroadcastView) =>
 /** Sent, skipped (and why), failed, remaining: the figures of one broadcast. */
 const Progress = ({ b }: { b: BroadcastView }) => (
   <span>
-    {b.recipients} recipients · {b.sent} sent · {b.skipped} skipped
+    {b.recipients} recipient{b.recipients === 1 ? '' : 's'} · {b.sent} sent · {b.skipped} skipped
     {Object.keys(b.skipped_because).length > 0
       ? ` (${Object.entries(b.skipped_because)
           .map(([why, n]) => `${n} ${why}`)
