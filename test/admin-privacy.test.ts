@@ -1,10 +1,21 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { consentText, get, linkIn, mailsTo, publish, signup, subscriberByEmail } from './helpers'
+import {
+  consentText,
+  get,
+  lessonsDrained,
+  linkIn,
+  mailsTo,
+  newsletterConsentText,
+  publish,
+  signup,
+  subscriberByEmail,
+} from './helpers'
 
 const TOKEN = 'admin-token-for-tests-only'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
 const consent = consentText(inject('siteBuild'))
+const newsletter = newsletterConsentText(inject('siteBuild'))
 const api = (path: string, method = 'GET') =>
   get(path, { method, headers: { Authorization: `Bearer ${TOKEN}` } }, admin)
 
@@ -42,10 +53,25 @@ describe('a person asking what is held about them', () => {
 
 describe('a person asking to be erased', () => {
   it('leaves no trace of the address in any table, and is never stored or mailed again', async () => {
-    await signup({ email: 'Erase.Me@example.com', consent, name: 'Zephyrine' }, { json: true })
+    await signup({ email: 'Erase.Me@example.com', consent, name: 'Zephyrine', newsletter }, { json: true })
     const [mail] = await mailsTo('Erase.Me@example.com')
     await get(linkIn(mail as { text: string }, 'confirm'), { method: 'POST' })
     const id = (await subscriberByEmail('erase.me@example.com'))?.id
+    // A broadcast reached them: its recipient row names them too.
+    await get(
+      '/api/admin/broadcasts',
+      {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ path: '/letters/welcome', send: 'now' }),
+      },
+      admin,
+    )
+    await lessonsDrained()
+    const exported = (await (await api('/api/admin/people/erase.me@example.com')).json()) as {
+      newsletter: { path: string; status: string }[]
+    }
+    expect(exported.newsletter).toEqual([expect.objectContaining({ path: '/letters/welcome', status: 'sent' })])
     // Failed jobs about the person, kept as dead letters: a webhook with their details, a closing email.
     const keep = env.DB.prepare('INSERT INTO dead_letters (queue, body, attempts, received_at) VALUES (?, ?, 9, 0)')
     await env.DB.batch([

@@ -4,11 +4,11 @@ import { erase, type LifecycleDeps } from '../subscribers/lifecycle'
 import { normalizeEmail } from '../subscribers/store'
 import { suppressionHash } from '../subscribers/suppression'
 
-/** Every row about the address: subscriptions, their history, deliveries, provider events, emails. */
+/** Every row about the address: subscriptions, their history, lessons and broadcasts sent, provider events, emails. */
 export async function exportPerson(db: D1Database, email: string) {
   const address = normalizeEmail(email)
   const ids = `(SELECT id FROM subscribers WHERE email_normalized = ?1)`
-  const [subscriptions, history, deliveries, events, emails] = await db.batch([
+  const [subscriptions, history, deliveries, events, emails, broadcasts] = await db.batch([
     db.prepare('SELECT * FROM subscribers WHERE email_normalized = ?1').bind(address),
     db
       .prepare(`SELECT subscriber_id, type, at, data FROM subscriber_events WHERE subscriber_id IN ${ids} ORDER BY id`)
@@ -24,12 +24,19 @@ export async function exportPerson(db: D1Database, email: string) {
       )
       .bind(address),
     db.prepare('SELECT id, created_at, subject FROM outbox WHERE lower(to_address) = ?1').bind(address),
+    db
+      .prepare(
+        `SELECT r.subscriber_id, r.broadcast_id, b.path, r.status, r.reason, r.message_id, r.sent_at
+         FROM broadcast_recipients r JOIN broadcasts b ON b.id = r.broadcast_id WHERE r.subscriber_id IN ${ids}`,
+      )
+      .bind(address),
   ])
   return {
     email: address,
     subscriptions: subscriptions?.results ?? [],
     history: history?.results ?? [],
     deliveries: deliveries?.results ?? [],
+    newsletter: broadcasts?.results ?? [],
     provider_events: events?.results ?? [],
     emails: emails?.results ?? [],
   }

@@ -662,6 +662,8 @@ export async function erase(deps: LifecycleDeps, email: string, hash: string, no
       .bind(hash, now),
   )
   const results = await db.batch<Record<string, unknown>>(statements)
-  const erased = results[statements.length - 2]?.meta.changes ?? 0
+  // Counted by the first statement, which touches the subscriptions alone: D1's count for the
+  // DELETE includes the rows its foreign keys cascade to (a broadcast's recipient rows).
+  const erased = results[0]?.meta.changes ?? 0
   return { erased, ...collect(results, []) }
 }
