@@ -75,8 +75,11 @@ const confirmations: Handler<ConfirmationJob> = async (jobs, sb) => {
   const ctx = await mailContext(sb)
   if (isOutcome(ctx)) return jobs.map(() => ctx)
   const manifest = await sb.content.manifest(sb.env.CONTENT)
-  const confirmation = await sb.content.email(sb.env.CONTENT, manifest, 'confirmation')
-  return (await sendConfirmations({ ...ctx, confirmation }, jobs, sb.now())).map(fromSend)
+  const [confirmation, newsletterConfirmation] = await Promise.all([
+    sb.content.email(sb.env.CONTENT, manifest, 'confirmation'),
+    sb.content.email(sb.env.CONTENT, manifest, 'newsletter-confirmation'),
+  ])
+  return (await sendConfirmations({ ...ctx, confirmation, newsletterConfirmation }, jobs, sb.now())).map(fromSend)
 }
 
 const completions: Handler<CompletionJob> = async (jobs, sb) => {

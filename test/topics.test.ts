@@ -150,6 +150,42 @@ describe('the newsletter is a topic of its own, with its own consent', () => {
   })
 })
 
+describe('a subscriber already confirmed who ticks the box on a later signup', () => {
+  it('is asked to confirm the newsletter alone; confirming starts it and leaves the course as it was', async () => {
+    await confirmed('later@example.com')
+    await firstLesson('later@example.com')
+    const before = await subscriberByEmail('later@example.com')
+    await signup({ email: 'later@example.com', consent, newsletter }, { ip: '192.0.2.44' })
+    const ask = (await mailsTo('later@example.com', 3)).find((m) => m.subject.startsWith('Please confirm: New essays'))
+    if (!ask) throw new Error('no newsletter confirmation')
+    expect(ask.text).toContain('Whatever else you receive from us stays as it is')
+    expect(await subscriberByEmail('later@example.com')).toMatchObject({
+      status: 'active',
+      lesson_position: 1,
+      course_round: before?.course_round,
+      newsletter: 'pending',
+      newsletter_consent_ip: '192.0.2.44',
+    })
+    const prompt = await get(linkIn(ask, 'confirm'))
+    expect(await textsOf(await prompt.text(), 'main button')).toEqual(['Yes, email me new essays'])
+    const res = await get(linkIn(ask, 'confirm'), { method: 'POST' })
+    expect(res.status).toBe(200)
+    expect(await textsOf(await res.text(), 'h1')).toEqual(['You will get the new essays'])
+    const after = await subscriberByEmail('later@example.com')
+    expect(after).toMatchObject({ status: 'active', lesson_position: 1, newsletter: 'active' })
+    expect(after?.next_send_at).toBe(before?.next_send_at)
+    // Its one-click, had they used it, would have left only the newsletter's request.
+    expect(ask.headers['List-Unsubscribe']).toBeDefined()
+  })
+
+  it('without the box gets nothing, as before', async () => {
+    await confirmed('no-box@example.com')
+    await signup({ email: 'no-box@example.com', consent })
+    expect(await mailsTo('no-box@example.com')).toHaveLength(1)
+    expect((await subscriberByEmail('no-box@example.com'))?.newsletter).toBe('none')
+  })
+})
+
 describe('the one-click unsubscribe leaves the topic of its email', () => {
   it("a lesson's leaves the course; the newsletter goes on", async () => {
     await confirmed('lesson-leaver@example.com', { newsletter: true })

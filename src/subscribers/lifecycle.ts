@@ -256,8 +256,42 @@ export async function signUp(
       suppressionHash,
       s.newsletterConsent ?? null,
     )
+  // A confirmed subscriber (in the course or through it) who ticks the newsletter's box on a new
+  // signup is asked to confirm the newsletter alone: their course does not start again.
+  const askTid = crypto.randomUUID()
+  const askNewsletter = deps.db
+    .prepare(
+      `UPDATE subscribers SET newsletter = 'pending', newsletter_consent_at = ?2, newsletter_consent_ip = ?5,
+         newsletter_consent_user_agent = ?6, newsletter_consent_text = ?7, confirmation_sent_at = ?2,
+         transition_id = ?1, updated_at = ?2
+       WHERE email_normalized = ?3 AND course = ?4 AND ?7 IS NOT NULL
+         AND status IN ('active', 'paused', 'completed')
+         AND (newsletter IN ('none', 'left')
+              OR (newsletter = 'pending' AND (confirmation_sent_at IS NULL OR confirmation_sent_at <= ?8)))
+       RETURNING *`,
+    )
+    .bind(
+      askTid,
+      now,
+      normalizeEmail(s.email),
+      s.course,
+      s.consent.ip ?? null,
+      s.consent.userAgent ?? null,
+      s.newsletterConsent ?? null,
+      resendBefore,
+    )
   const result = await commit(deps.db, [
     upsert,
+    askNewsletter,
+    ...follow(deps, askTid, now, {
+      history: 'newsletter_asked',
+      data: { sql: `json_object('consent_text', newsletter_consent_text)` },
+      event: 'subscriber.updated',
+      email: {
+        sql: `json_object('kind', 'confirmation', 'subscriberId', id, 'round', course_round, 'claimedAt', ?2,
+                          'topic', 'newsletter')`,
+      },
+    }),
     ...follow(deps, tid, now, {
       history: 'signed_up',
       data: {
@@ -290,6 +324,22 @@ export const confirm = (deps: LifecycleDeps, id: string, round: number, now: num
       params: [round],
     },
     { history: 'confirmed', event: 'subscriber.confirmed' },
+  )
+
+/**
+ * The newsletter asked for by a subscriber already confirmed (in the course or through it):
+ * pending -> active, the course untouched.
+ */
+export const confirmNewsletter = (deps: LifecycleDeps, id: string, now: number) =>
+  change(
+    deps,
+    id,
+    now,
+    {
+      set: `newsletter = 'active', newsletter_joined_at = ?2, newsletter_left_at = NULL`,
+      rule: `newsletter = 'pending' AND status IN ('active', 'paused', 'completed')`,
+    },
+    { history: 'newsletter_joined', event: 'subscriber.updated' },
   )
 
 // ---- The subscriber's own changes (preferences, unsubscribe) ----------------------------------

@@ -22,6 +22,7 @@ import {
   Ended,
   type Leaving,
   LinkProblem,
+  NewsletterConfirmed,
   Preferences,
   Unsubscribed,
   UnsubscribePrompt,
@@ -102,7 +103,12 @@ export function linkRoutes(content: SiteContent) {
 
   /** The page of a confirm link: a link from an earlier signup (another round) is refused. */
   /** The confirm link's page: the prompt (GET of a pending signup), or what confirming came to. */
-  const confirmPage = async (c: Ctx, s: store.Subscriber | undefined, prompt: boolean, confirmedNow = false) => {
+  const confirmPage = async (
+    c: Ctx,
+    s: store.Subscriber | undefined,
+    prompt: boolean,
+    confirmedNow: false | 'course' | 'newsletter' = false,
+  ) => {
     if (!s || ENDED.includes(s.status)) return page(c, 'Subscription ended', <Ended />, s ? 200 : 404)
     if (s.course_round !== c.get('round'))
       return page(c, 'This link does not work', <LinkProblem problem="stale" />, 409)
@@ -110,6 +116,22 @@ export function linkRoutes(content: SiteContent) {
     if (s.status === 'pending')
       return page(c, 'Confirm your subscription', <ConfirmPrompt courseTitle={title} />, prompt ? 200 : 409)
     const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', s.id, Date.now(), ['preferences'])
+    // A confirmed subscriber who asked for the newsletter on a later signup confirms it alone.
+    const newsletterTitle = async () => {
+      try {
+        return newsletterOf((await content.manifest(c.env.CONTENT)).settings).title
+      } catch {
+        return 'the new essays'
+      }
+    }
+    if (s.newsletter === 'pending' && prompt)
+      return page(c, 'Confirm the new essays', <ConfirmPrompt newsletterTitle={await newsletterTitle()} />)
+    if (confirmedNow === 'newsletter')
+      return page(
+        c,
+        'You will get the new essays',
+        <NewsletterConfirmed title={await newsletterTitle()} preferencesUrl={links.preferences} />,
+      )
     const state: ConfirmedState = confirmedNow
       ? { now: true }
       : { now: false, status: s.status as 'active' | 'paused' | 'completed', lessonsReceived: s.lesson_position }
@@ -138,10 +160,15 @@ export function linkRoutes(content: SiteContent) {
       const id = c.get('subscriberId')
       const round = c.get('round')
       const now = Date.now()
-      const result = round === undefined ? undefined : await lifecycle.confirm(lifecycleOf(c.env), id, round, now)
-      if (result) await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, result.outbox))
+      const deps = lifecycleOf(c.env)
+      const result = round === undefined ? undefined : await lifecycle.confirm(deps, id, round, now)
       const confirmed = result?.changed[0]
-      return confirmPage(c, confirmed ?? (await store.getSubscriber(c.env.DB, id)), false, confirmed !== undefined)
+      // Not a signup waiting: perhaps the newsletter, asked for since (the same link confirms it).
+      const joined = confirmed || round === undefined ? undefined : await lifecycle.confirmNewsletter(deps, id, now)
+      const done = confirmed ? result : joined
+      if (done) await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, done.outbox))
+      const what = confirmed ? 'course' : joined?.changed[0] ? 'newsletter' : false
+      return confirmPage(c, done?.changed[0] ?? (await store.getSubscriber(c.env.DB, id)), false, what)
     },
   )
 

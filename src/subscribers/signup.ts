@@ -3,6 +3,7 @@ import type { MailContext } from '../mail/config'
 import type { SendOutcome } from '../mail/mailer'
 import { ring } from '../mail/relay'
 import type { EmailTemplate } from '../site/manifest'
+import { newsletterOf } from '../ui/types'
 import * as lifecycle from './lifecycle'
 import { subscriberLinks } from './links'
 import { getSubscribers, recordEvents, type SignupRecord } from './store'
@@ -19,6 +20,8 @@ export interface ConfirmationJob {
   round: number
   /** The claim's time; a later claim of the same subscriber makes this job stale. */
   claimedAt: number
+  /** 'newsletter': a confirmed subscriber asked for the newsletter alone; absent: the signup. */
+  topic?: 'newsletter'
 }
 
 /**
@@ -49,6 +52,8 @@ export async function signUp(
 /** What sending a confirmation needs from the outside world. */
 export interface ConfirmationDeps extends MailContext {
   confirmation: EmailTemplate
+  /** The newsletter's own confirmation, for a confirmed subscriber who asked for it. */
+  newsletterConfirmation: EmailTemplate
 }
 
 /** What became of one queued confirmation. */
@@ -68,7 +73,8 @@ export async function sendConfirmations(
   const subscribers = await getSubscribers(deps.db, [...new Set(jobs.map((j) => j.subscriberId))])
   const live = jobs.flatMap((job, index) => {
     const s = subscribers.get(job.subscriberId)
-    return s && s.status === 'pending' && s.confirmation_sent_at === job.claimedAt ? [{ job, index, s }] : []
+    const waiting = job.topic === 'newsletter' ? s?.newsletter === 'pending' : s?.status === 'pending'
+    return s && waiting && s.confirmation_sent_at === job.claimedAt ? [{ job, index, s }] : []
   })
   const items = await Promise.all(
     live.map(async ({ job, s }) => {
@@ -79,14 +85,16 @@ export async function sendConfirmations(
         now,
         ['confirm', 'unsubscribe'],
         job.round,
-        // Nothing has started yet: the confirmation's one-click leaves everything the signup asked for.
-        'all',
+        // Nothing has started yet: the confirmation's one-click leaves everything the signup asked
+        // for (the newsletter's, only the newsletter: the course goes on).
+        job.topic ?? 'all',
       )
       const email = subscriberEmail(
-        deps.confirmation,
+        job.topic === 'newsletter' ? deps.newsletterConfirmation : deps.confirmation,
         {
           greeting: greeting(s.first_name),
           course_title: deps.settings.courses[s.course]?.title ?? deps.settings.name,
+          newsletter_title: newsletterOf(deps.settings).title,
           confirm_url: links.confirm,
         },
         { to: s.email, from: deps.from, unsubscribeUrl: links.unsubscribe },

@@ -105,11 +105,30 @@ export const ActionButton = ({ label }: { label: string }) => (
   </form>
 )
 
-/** GET /confirm/:token. */
-export const ConfirmPrompt = ({ courseTitle }: { courseTitle: string }) => (
-  <Notice title="Confirm your subscription">
-    <p>Press the button to confirm that you want to receive {courseTitle} by email. Lesson 1 follows shortly.</p>
-    <ActionButton label="Yes, start the course" />
+/** GET /confirm/:token: the signup's course, or the newsletter a confirmed subscriber asked for since. */
+export const ConfirmPrompt = (p: { courseTitle: string } | { newsletterTitle: string }) =>
+  'courseTitle' in p ? (
+    <Notice title="Confirm your subscription">
+      <p>Press the button to confirm that you want to receive {p.courseTitle} by email. Lesson 1 follows shortly.</p>
+      <ActionButton label="Yes, start the course" />
+    </Notice>
+  ) : (
+    <Notice title="Confirm the new essays">
+      <p>
+        Press the button to confirm that you want {p.newsletterTitle}: each new essay by email. Whatever else you
+        receive from us stays as it is.
+      </p>
+      <ActionButton label="Yes, email me new essays" />
+    </Notice>
+  )
+
+/** After confirming the newsletter alone. */
+export const NewsletterConfirmed = ({ title, preferencesUrl }: { title: string; preferencesUrl: string }) => (
+  <Notice title="You will get the new essays">
+    <p>Thank you for confirming: {title} will come by email, in your morning, at most one email a day.</p>
+    <p>
+      See and change every email you get on your <a href={preferencesUrl}>preferences page</a>.
+    </p>
   </Notice>
 )
 
