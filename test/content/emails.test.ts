@@ -11,7 +11,15 @@ import type { SiteSettings } from '../../src/ui/types'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 /** The placeholders the Worker fills at send time; any other left in an email is a bug. */
-const SEND_TIME = new Set(['greeting', 'course_title', 'newsletter_title', 'confirm_url', 'unsubscribe_url', 'preferences_url', 'web_url'])
+const SEND_TIME = new Set([
+  'greeting',
+  'course_title',
+  'newsletter_title',
+  'confirm_url',
+  'unsubscribe_url',
+  'preferences_url',
+  'web_url',
+])
 let emails: Record<string, EmailTemplate>
 
 beforeAll(async () => {
