@@ -1,15 +1,30 @@
 import { env } from 'cloudflare:workers'
+import * as v from 'valibot'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { get, mailsTo, makeSubscriber, publish } from './helpers'
+import { subscriberDetailAnswer } from '../src/admin/schemas'
+import { get, mailsTo, makeSubscriber, nextIp, publish } from './helpers'
 
-const TOKEN = 'admin-token-for-tests-only'
+const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
 const DAY = 86_400_000
 const T0 = Date.parse('2026-11-01T00:00:00Z')
 
-/** A request to the admin API; `null` sends no Authorization header at all. */
+/**
+ * A request to the admin API, each from its own client IP (wrong tokens are counted per client);
+ * `null` sends no Authorization header at all.
+ */
 const api = (path: string, token: string | null = TOKEN, bindings: Env = admin, method = 'GET') =>
-  get(path, { method, ...(token === null ? {} : { headers: { Authorization: `Bearer ${token}` } }) }, bindings)
+  get(
+    path,
+    {
+      method,
+      headers: { 'CF-Connecting-IP': nextIp(), ...(token === null ? {} : { Authorization: `Bearer ${token}` }) },
+    },
+    bindings,
+  )
+
+/** A time as every admin answer gives it: ISO 8601 in UTC. */
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
 beforeAll(async () => {
   await publish(inject('siteBuild'))
@@ -110,19 +125,93 @@ describe('the CSV export', () => {
 })
 
 describe('one subscriber', () => {
-  it('comes with deliveries and history, and an unknown id is a 404', async () => {
-    const id = await makeSubscriber({ email: 'detail@example.com' })
-    await env.DB.prepare(
-      `INSERT INTO deliveries (subscriber_id, lesson, course, status, batch_key, message_id, created_at, sent_at)
-       VALUES (?, 1, 'cure-back-pain-program', 'sent', 'k', 'm1', 1, 2)`,
-    )
-      .bind(id)
-      .run()
+  it('comes with deliveries, history and provider events, times in ISO 8601 and data as objects; an unknown id is a 404', async () => {
+    const id = await makeSubscriber({ email: 'detail@example.com', confirmed_at: T0 + 3_600_000 })
+    const sent = Date.parse('2026-11-02T08:00:00Z')
+    await env.DB.batch([
+      env.DB.prepare(
+        `INSERT INTO deliveries (subscriber_id, lesson, course, status, batch_key, message_id, created_at, sent_at)
+         VALUES (?1, 1, 'cure-back-pain-program', 'sent', 'k', 'm1', ?2, ?2 + 1500), (?1, 2, 'cure-back-pain-program', 'sending', 'k2', NULL, ?2 + 86400000, NULL)`,
+      ).bind(id, sent),
+      env.DB.prepare(
+        `INSERT INTO subscriber_events (subscriber_id, type, at, data) VALUES (?1, 'confirmed', ?2, '{"round":1}'), (?1, 'paused', ?2 + 5, '{}')`,
+      ).bind(id, sent),
+      env.DB.prepare(
+        `INSERT INTO email_events (id, type, email_id, to_address, subscriber_id, occurred_at, received_at, data)
+         VALUES ('msg_1', 'email.delivered', 'm1', 'detail@example.com', ?1, ?2 + 2000, ?2 + 3000, '{"type":"email.delivered"}')`,
+      ).bind(id, sent),
+    ])
     const res = await api(`/api/admin/subscribers/${id}`)
-    const body = (await res.json()) as { subscriber: { email: string }; deliveries: { lesson: number }[] }
-    expect(body.subscriber.email).toBe('detail@example.com')
-    expect(body.deliveries.map((d) => d.lesson)).toEqual([1])
+    expect(res.status).toBe(200)
+    const body = v.parse(subscriberDetailAnswer, await res.json())
+    expect(body.subscriber).toMatchObject({
+      email: 'detail@example.com',
+      created_at: '2023-11-14T22:13:20.000Z',
+      confirmed_at: '2026-11-01T01:00:00.000Z',
+    })
+    expect(body.deliveries).toEqual([
+      {
+        round: 1,
+        lesson: 1,
+        status: 'sent',
+        message_id: 'm1',
+        created_at: '2026-11-02T08:00:00.000Z',
+        sent_at: '2026-11-02T08:00:01.500Z',
+      },
+      {
+        round: 1,
+        lesson: 2,
+        status: 'sending',
+        message_id: null,
+        created_at: '2026-11-03T08:00:00.000Z',
+        sent_at: null,
+      },
+    ])
+    expect(body.events).toEqual([
+      { type: 'confirmed', at: '2026-11-02T08:00:00.000Z', data: { round: 1 } },
+      { type: 'paused', at: '2026-11-02T08:00:00.005Z', data: {} },
+    ])
+    expect(body.emailEvents).toEqual([
+      { type: 'email.delivered', email_id: 'm1', occurred_at: '2026-11-02T08:00:02.000Z' },
+    ])
+    for (const time of [...body.deliveries.map((d) => d.created_at), ...body.events.map((e) => e.at)])
+      expect(time).toMatch(ISO)
     expect((await api('/api/admin/subscribers/no-such-id')).status).toBe(404)
+  })
+
+  it("shows an import's history line with its data as an object", async () => {
+    const csv =
+      'email,status,lessons_received,consent_at,consent_text\nimported.detail@example.com,paused,2,2026-11-01T10:00:00Z,I agree'
+    const imported = await get(
+      '/api/admin/subscribers/import',
+      {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'text/csv', 'CF-Connecting-IP': nextIp() },
+        body: csv,
+      },
+      admin,
+    )
+    expect(imported.status).toBe(200)
+    const row = await env.DB.prepare('SELECT id FROM subscribers WHERE email_normalized = ?')
+      .bind('imported.detail@example.com')
+      .first<{ id: string }>()
+    const body = v.parse(subscriberDetailAnswer, await (await api(`/api/admin/subscribers/${row?.id}`)).json())
+    expect(body.events).toEqual([
+      { type: 'imported', at: expect.stringMatching(ISO), data: { status: 'paused', lessons_received: 2 } },
+    ])
+    expect(body.subscriber.consent.at).toBe('2026-11-01T10:00:00.000Z')
+  })
+})
+
+describe('a page of the list', () => {
+  it('shows every time in ISO 8601', async () => {
+    const res = await api('/api/admin/subscribers?limit=3')
+    const { subscribers } = (await res.json()) as { subscribers: Record<string, unknown>[] }
+    expect(subscribers).toHaveLength(3)
+    for (const s of subscribers) {
+      expect(s.created_at).toMatch(ISO)
+      expect((s.consent as { at: string }).at).toMatch(ISO)
+    }
   })
 })
 

@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { get, makeSubscriber, publish, subscriberCount } from './helpers'
+import { consentText, get, makeSubscriber, publish, signup, subscriberCount } from './helpers'
 
-const TOKEN = 'admin-token-for-tests-only'
+const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
 const auth = { Authorization: `Bearer ${TOKEN}` }
 const importCsv = (csv: string, query = '') =>
@@ -130,5 +130,156 @@ describe('a CSV with bad rows', () => {
       admin,
     )
     expect(res.status).toBe(415)
+  })
+})
+
+describe('an imported address', () => {
+  it('is kept as written, compared lower-cased, and gets the course, times and status the row gives or the defaults', async () => {
+    const res = await importCsv(
+      [
+        'email,status,lessons_received,consent_at,consent_text,created_at',
+        ' Mixed.Case@Example.com ,paused,3,2026-10-01T10:00:00+02:00,I agree,2026-10-02T00:00:00Z',
+        'plain.row@example.com,,,2026-10-01T10:00:00Z,I agree,',
+      ].join('\n'),
+    )
+    expect(await res.json()).toEqual({ taken: 2, refused: [] })
+    const row = (email: string) =>
+      env.DB.prepare(
+        `SELECT email, email_normalized, course, status, timezone, lesson_position, next_send_at, consent_at, created_at, updated_at
+         FROM subscribers WHERE email_normalized = ?`,
+      )
+        .bind(email)
+        .first<Record<string, unknown>>()
+    expect(await row('mixed.case@example.com')).toMatchObject({
+      email: 'Mixed.Case@Example.com',
+      course: 'cure-back-pain-program',
+      status: 'paused',
+      timezone: 'UTC',
+      lesson_position: 3,
+      next_send_at: null,
+      consent_at: Date.parse('2026-10-01T08:00:00Z'),
+      created_at: Date.parse('2026-10-02T00:00:00Z'),
+    })
+    const plain = await row('plain.row@example.com')
+    expect(plain).toMatchObject({ email: 'plain.row@example.com', status: 'active', lesson_position: 0 })
+    // Due now, created now: the import's own time.
+    expect(plain?.next_send_at).toBe(plain?.updated_at)
+    expect(plain?.created_at).toBe(plain?.updated_at)
+    const again = await importCsv(`email,consent_at,consent_text\nmixed.case@EXAMPLE.com,2026-10-01T10:00:00Z,I agree`)
+    expect(((await again.json()) as { refused: { reasons: string[] }[] }).refused[0]?.reasons).toEqual([
+      'is already subscribed to this course',
+    ])
+  })
+})
+
+describe("an imported subscriber's event", () => {
+  it("carries what a signup's event carries, to the marketer's endpoint", async () => {
+    await importCsv(`${HEADER}\r\nhook.imported@example.com,Ida,active,2026-11-01T10:00:00Z,I agree,`)
+    await signup({ email: 'hook.signed@example.com', consent: consentText(inject('siteBuild')) }, { json: true })
+    const heard = async (email: string) => {
+      for (let i = 0; i < 200; i++) {
+        const received = (await (await fetch(`${inject('hookUrl')}/__received`)).json()) as { body: string }[]
+        const body = received.find((r) => r.body.includes(`"${email}"`))?.body
+        if (body) return JSON.parse(body) as { type: string; data: Record<string, unknown> }
+        await new Promise((r) => setTimeout(r, 25))
+      }
+      throw new Error(`no event about ${email}`)
+    }
+    const imported = await heard('hook.imported@example.com')
+    const created = await heard('hook.signed@example.com')
+    expect(imported.type).toBe('subscriber.imported')
+    expect(imported.data).toMatchObject({ first_name: 'Ida', status: 'active', lessons_received: 0 })
+    expect(Object.keys(imported.data).sort()).toEqual(Object.keys(created.data).sort())
+  })
+})
+
+describe('a CSV up to the 5 MB limit', () => {
+  /** `n` rows of new addresses, one a line: about 47 bytes each. */
+  const rows = (prefix: string, n: number) =>
+    [
+      'email,consent_at,consent_text',
+      ...Array.from({ length: n }, (_, i) => `${prefix}${i}@example.org,2026-11-01T10:00:00Z,yes`),
+    ].join('\n')
+  const stored = async (prefix: string) =>
+    await env.DB.prepare(
+      `SELECT count(*) AS subscribers, count(DISTINCT email_normalized) AS addresses,
+         (SELECT count(*) FROM subscriber_events e JOIN subscribers s ON s.id = e.subscriber_id
+          WHERE e.type = 'imported' AND s.email_normalized LIKE ?1) AS history
+       FROM subscribers WHERE email_normalized LIKE ?1`,
+    )
+      .bind(`${prefix}%`)
+      .first<{ subscribers: number; addresses: number; history: number }>()
+  /** How many events about addresses starting with `prefix` the marketer's endpoint has had, once it settles. */
+  const heardOf = async (prefix: string, count: number) => {
+    const mine = async () => {
+      try {
+        const received = (await (await fetch(`${inject('hookUrl')}/__received`)).json()) as { body: string }[]
+        return received.filter((r) => r.body.includes(`"email":"${prefix}`)).length
+      } catch {
+        return 0 // the endpoint is busy receiving; ask again
+      }
+    }
+    for (let i = 0; i < 400 && (await mine()) < count; i++) await new Promise((r) => setTimeout(r, 50))
+    await new Promise((r) => setTimeout(r, 100))
+    return mine()
+  }
+  const waitingEvents = async () =>
+    (
+      await env.DB.prepare(
+        `SELECT count(*) AS n FROM queue_outbox WHERE body ->> '$.type' = 'subscriber.imported'`,
+      ).first<{ n: number }>()
+    )?.n ?? 0
+
+  it('takes 40,000 rows (1.9 MB) in one go: every one stored, with its history line and event', async () => {
+    const csv = rows('bulk', 40_000)
+    expect(csv.length).toBeGreaterThan(1_800_000)
+    const eventsBefore = await waitingEvents()
+    const res = await importCsv(csv)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ taken: 40_000, refused: [] })
+    expect(await stored('bulk')).toEqual({ subscribers: 40_000, addresses: 40_000, history: 40_000 })
+    // The first 500 events go to the queue at once; the others wait in the outbox for the cron's relay.
+    expect(await heardOf('bulk', 500)).toBe(500)
+    expect(await waitingEvents()).toBe(eventsBefore + 40_000 - 500)
+  }, 30_000)
+
+  it('takes a CSV of just under 5 MB', async () => {
+    const csv = rows('near', 111_000)
+    expect(csv.length).toBeGreaterThan(5_200_000)
+    expect(csv.length).toBeLessThan(5 << 20)
+    const res = await importCsv(csv)
+    expect(res.status).toBe(200)
+    expect(((await res.json()) as { taken: number }).taken).toBe(111_000)
+    expect(await stored('near')).toEqual({ subscribers: 111_000, addresses: 111_000, history: 111_000 })
+    expect(await heardOf('near', 500)).toBe(500)
+  }, 30_000)
+
+  it('stores none of 40,000 rows when the transaction fails at the last one', async () => {
+    // Something only the database refuses, on the very last row of the last statement.
+    await env.DB.prepare(
+      `CREATE TRIGGER refuse_poison BEFORE INSERT ON subscribers WHEN new.email_normalized = 'atomic39999@example.org'
+       BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`,
+    ).run()
+    try {
+      const before = await subscriberCount()
+      const eventsBefore = await waitingEvents()
+      const res = await importCsv(rows('atomic', 40_000))
+      expect(res.status).toBe(500)
+      expect(await subscriberCount()).toBe(before)
+      expect(await stored('atomic')).toEqual({ subscribers: 0, addresses: 0, history: 0 })
+      expect(await waitingEvents()).toBe(eventsBefore)
+    } finally {
+      await env.DB.prepare('DROP TRIGGER refuse_poison').run()
+    }
+  }, 30_000)
+
+  it('refuses a body over 5 MB with 413 in the one error shape, naming the limit', async () => {
+    const before = await subscriberCount()
+    const res = await importCsv(`${rows('over', 10)}\n${'x'.repeat(5 << 20)}`)
+    expect(res.status).toBe(413)
+    expect(await res.json()).toEqual({
+      error: { status: 413, message: 'body must be at most 5 MB', fields: { body: 'must be at most 5 MB' } },
+    })
+    expect(await subscriberCount()).toBe(before)
   })
 })

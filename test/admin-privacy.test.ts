@@ -1,5 +1,7 @@
 import { env } from 'cloudflare:workers'
+import * as v from 'valibot'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
+import { personExportAnswer } from '../src/admin/schemas'
 import {
   consentText,
   get,
@@ -12,7 +14,7 @@ import {
   subscriberByEmail,
 } from './helpers'
 
-const TOKEN = 'admin-token-for-tests-only'
+const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
 const consent = consentText(inject('siteBuild'))
 const newsletter = newsletterConsentText(inject('siteBuild'))
@@ -22,6 +24,19 @@ const api = (path: string, method = 'GET') =>
 beforeAll(async () => {
   await publish(inject('siteBuild'))
 })
+
+/** A time as every admin answer gives it: ISO 8601 in UTC. */
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
+/** Every time in an answer (keys `at`, `…_at`, `…_until`) with where it is, at any depth. */
+function timesIn(value: unknown, path = ''): [string, unknown][] {
+  if (Array.isArray(value)) return value.flatMap((x, i) => timesIn(x, `${path}[${i}]`))
+  if (typeof value !== 'object' || value === null) return []
+  return Object.entries(value).flatMap(([k, x]) => [
+    ...(/^(at|\w+_at|\w+_until)$/.test(k) ? [[`${path}.${k}`, x] as [string, unknown]] : []),
+    ...timesIn(x, `${path}.${k}`),
+  ])
+}
 
 /** Every text value in every table, to look for the address anywhere. */
 async function everything(): Promise<string> {
@@ -35,21 +50,75 @@ async function everything(): Promise<string> {
 }
 
 describe('a person asking what is held about them', () => {
-  it('gets every subscription with its consent, history and emails as JSON', async () => {
+  it('gets every subscription with its consent, history and emails as JSON: times in ISO 8601, data as objects', async () => {
     await signup({ email: 'Gdpr.Export@example.com', consent, name: 'Ada' }, { json: true })
     await mailsTo('Gdpr.Export@example.com')
+    const id = (await subscriberByEmail('gdpr.export@example.com'))?.id ?? ''
+    await env.DB.prepare(
+      `INSERT INTO email_events (id, type, email_id, to_address, subscriber_id, occurred_at, received_at, data)
+       VALUES ('msg_gdpr', 'email.delivered', 'e1', 'gdpr.export@example.com', ?1, ?2, ?2, '{"type":"email.delivered","data":{"to":["gdpr.export@example.com"]}}')`,
+    )
+      .bind(id, Date.parse('2026-11-02T08:00:00Z'))
+      .run()
     const res = await api('/api/admin/people/gdpr.export@example.com')
-    const body = (await res.json()) as {
-      subscriptions: { consent_text: string; first_name: string }[]
-      history: { type: string }[]
-      emails: { subject: string }[]
-    }
+    expect(res.status).toBe(200)
+    // The answer has the shape the OpenAPI document gives, no field more or less.
+    const body = v.parse(personExportAnswer, await res.json())
     expect(body.subscriptions).toHaveLength(1)
-    expect(body.subscriptions[0]).toMatchObject({ consent_text: consent, first_name: 'Ada' })
+    expect(body.subscriptions[0]).toMatchObject({ consent_text: consent, first_name: 'Ada', tags: [] })
     expect(body.history.map((h) => h.type)).toEqual(['signed_up', 'confirmation_sent'])
+    expect(body.history.every((h) => typeof h.data === 'object' && h.data !== null)).toBe(true)
     expect(body.emails.map((e) => e.subject)).toEqual(['Please confirm: The cure back pain program'])
+    expect(body.provider_events).toEqual([
+      {
+        type: 'email.delivered',
+        email_id: 'e1',
+        occurred_at: '2026-11-02T08:00:00.000Z',
+        data: { type: 'email.delivered', data: { to: ['gdpr.export@example.com'] } },
+      },
+    ])
+    const times = timesIn(body)
+    expect(times.length).toBeGreaterThan(8)
+    for (const [where, time] of times) if (time !== null) expect(time, where).toMatch(ISO)
+    const at = body.subscriptions[0]?.consent_at ?? ''
+    expect(Math.abs(Date.parse(at) - Date.now())).toBeLessThan(60_000)
+  })
+
+  it('is described in the OpenAPI document: every list, its fields and ISO 8601 times', async () => {
+    const doc = (await (await get('/api/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }> }>
+      >
+      components: { schemas: Record<string, JsonSchema> }
+    }
+    const ref = doc.paths['/api/admin/people/{email}']?.get?.responses['200']?.content['application/json']?.schema.$ref
+    const schema = doc.components.schemas[ref?.split('/').pop() ?? ''] as JsonSchema
+    expect(Object.keys(schema.properties ?? {})).toEqual([
+      'email',
+      'subscriptions',
+      'history',
+      'deliveries',
+      'newsletter',
+      'provider_events',
+      'emails',
+    ])
+    const item = (list: string) => schema.properties?.[list]?.items as JsonSchema
+    expect(item('subscriptions').properties?.consent_at).toMatchObject({ type: 'string', format: 'date-time' })
+    expect(item('history').properties?.data).toMatchObject({ type: 'object' })
+    expect(item('newsletter').required).toEqual(expect.arrayContaining(['broadcast_id', 'path', 'status', 'sent_at']))
+    expect(item('provider_events').properties?.data).toMatchObject({ type: 'object' })
   })
 })
+
+/** The little of JSON Schema the test reads. */
+interface JsonSchema {
+  type?: string
+  format?: string
+  required?: string[]
+  properties?: Record<string, JsonSchema>
+  items?: JsonSchema
+}
 
 describe('a person asking to be erased', () => {
   it('leaves no trace of the address in any table, and is never stored or mailed again', async () => {
@@ -68,10 +137,15 @@ describe('a person asking to be erased', () => {
       admin,
     )
     await lessonsDrained()
-    const exported = (await (await api('/api/admin/people/erase.me@example.com')).json()) as {
-      newsletter: { path: string; status: string }[]
-    }
-    expect(exported.newsletter).toEqual([expect.objectContaining({ path: '/letters/welcome', status: 'sent' })])
+    const exported = v.parse(personExportAnswer, await (await api('/api/admin/people/erase.me@example.com')).json())
+    expect(exported.newsletter).toEqual([
+      expect.objectContaining({ path: '/letters/welcome', status: 'sent', sent_at: expect.stringMatching(ISO) }),
+    ])
+    expect(exported.subscriptions[0]).toMatchObject({
+      newsletter: 'active',
+      newsletter_joined_at: expect.stringMatching(ISO),
+      confirmed_at: expect.stringMatching(ISO),
+    })
     // Failed jobs about the person, kept as dead letters: a webhook with their details, a closing email.
     const keep = env.DB.prepare('INSERT INTO dead_letters (queue, body, attempts, received_at) VALUES (?, ?, 9, 0)')
     await env.DB.batch([

@@ -13,7 +13,16 @@ import { adminAuth } from './auth'
 import { CSV_COLUMNS, csvLine } from './csv'
 import { importSubscribers } from './import'
 import { erasePerson, exportPerson } from './privacy'
-import { exportSchema, listSchema, personSchema, statsSchema, testSchema } from './schemas'
+import {
+  exportSchema,
+  listSchema,
+  personExportAnswer,
+  personSchema,
+  statsSchema,
+  subscriberDetailAnswer,
+  subscriberPageAnswer,
+  testSchema,
+} from './schemas'
 import { courseStats } from './stats'
 import { type Cursor, listSubscribers, type SubscriberFilter, subscriberHistory } from './store'
 import { sendTest } from './test-send'
@@ -59,7 +68,9 @@ export function adminApiRoutes(content: SiteContent) {
 
   app.get(
     '/api/admin/subscribers',
-    admin('Subscribers, newest first, keyset-paginated', { 200: json('A page of subscribers and next_cursor') }),
+    admin('Subscribers, newest first, keyset-paginated', {
+      200: json('A page of subscribers and next_cursor', subscriberPageAnswer),
+    }),
     validate('query', listSchema),
     async (c) => {
       const q = c.req.valid('query')
@@ -186,7 +197,12 @@ export function adminApiRoutes(content: SiteContent) {
 
   app.get(
     '/api/admin/people/:email',
-    admin('GDPR export: everything held about one address', { 200: json('Every subscription with its history') }),
+    admin('GDPR export: everything held about one address', {
+      200: json(
+        'Every subscription (the whole stored row) with its history, lessons and broadcasts sent, provider events and emails; times in ISO 8601',
+        personExportAnswer,
+      ),
+    }),
     person,
     async (c) => c.json(await exportPerson(c.env.DB, c.req.valid('param').email)),
   )
@@ -206,7 +222,10 @@ export function adminApiRoutes(content: SiteContent) {
   app.get(
     '/api/admin/subscribers/:id',
     admin('One subscriber with history, deliveries and provider events', {
-      200: json('The subscriber'),
+      200: json(
+        'The subscriber, with deliveries, history and provider events; times in ISO 8601',
+        subscriberDetailAnswer,
+      ),
       404: problem('No such subscriber'),
     }),
     async (c) => {

@@ -3,12 +3,17 @@ import { ring } from '../mail/relay'
 import { erase, type LifecycleDeps } from '../subscribers/lifecycle'
 import { normalizeEmail } from '../subscribers/store'
 import { suppressionHash } from '../subscribers/suppression'
+import { presentRows } from './store'
 
-/** Every row about the address: subscriptions, their history, lessons and broadcasts sent, provider events, emails. */
+/**
+ * Every row about the address: subscriptions (every column), their history, lessons and broadcasts
+ * sent, provider events, emails; times in ISO 8601 and JSON columns parsed (presentRow). Its shape
+ * is documented, in the OpenAPI document too, by `personExportAnswer` (schemas.ts).
+ */
 export async function exportPerson(db: D1Database, email: string) {
   const address = normalizeEmail(email)
   const ids = `(SELECT id FROM subscribers WHERE email_normalized = ?1)`
-  const [subscriptions, history, deliveries, events, emails, broadcasts] = await db.batch([
+  const [subscriptions, history, deliveries, events, emails, broadcasts] = await db.batch<Record<string, unknown>>([
     db.prepare('SELECT * FROM subscribers WHERE email_normalized = ?1').bind(address),
     db
       .prepare(`SELECT subscriber_id, type, at, data FROM subscriber_events WHERE subscriber_id IN ${ids} ORDER BY id`)
@@ -33,12 +38,12 @@ export async function exportPerson(db: D1Database, email: string) {
   ])
   return {
     email: address,
-    subscriptions: subscriptions?.results ?? [],
-    history: history?.results ?? [],
-    deliveries: deliveries?.results ?? [],
-    newsletter: broadcasts?.results ?? [],
-    provider_events: events?.results ?? [],
-    emails: emails?.results ?? [],
+    subscriptions: presentRows(subscriptions),
+    history: presentRows(history),
+    deliveries: presentRows(deliveries),
+    newsletter: presentRows(broadcasts),
+    provider_events: presentRows(events),
+    emails: presentRows(emails),
   }
 }
 

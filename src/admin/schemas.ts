@@ -113,3 +113,166 @@ export const broadcastTestSchema = v.strictObject({ to: fields.email }, strictMe
 export const broadcastIdSchema = v.object({
   id: v.pipe(v.string(), v.regex(/^bc_[0-9a-f]{20}$/, 'is not a broadcast id')),
 })
+
+// ---- Answers: what the admin API gives back, for the OpenAPI document --------------------------
+
+/** A moment, as every admin answer gives it: ISO 8601 in UTC. */
+const time = v.pipe(v.string(), v.isoTimestamp(), v.description('ISO 8601, UTC, such as 2026-11-01T10:00:00.000Z'))
+const maybeTime = v.nullable(time)
+const maybeText = v.nullable(v.string())
+const count = v.pipe(v.number(), v.integer())
+/** JSON the row holds, given as the object itself. */
+const jsonObject = v.pipe(v.record(v.string(), v.unknown()), v.description('A JSON object'))
+const newsletterStatus = v.picklist(['none', 'pending', 'active', 'left'])
+
+/** A subscriber as the list, the CSV and one subscriber's page show them (presentSubscriber). */
+export const subscriberAnswer = v.pipe(
+  v.strictObject({
+    id: v.string(),
+    email: v.string(),
+    first_name: maybeText,
+    status: v.picklist(STATUSES),
+    course: v.string(),
+    timezone: v.string(),
+    lessons_received: count,
+    next_lesson_at: maybeTime,
+    source: maybeText,
+    referrer: maybeText,
+    landing_path: maybeText,
+    utm_source: maybeText,
+    utm_medium: maybeText,
+    utm_campaign: maybeText,
+    utm_term: maybeText,
+    utm_content: maybeText,
+    consent: v.strictObject({ at: maybeTime, ip: maybeText, user_agent: maybeText, text: v.string() }),
+    created_at: maybeTime,
+    confirmed_at: maybeTime,
+    unsubscribed_at: maybeTime,
+    newsletter: newsletterStatus,
+    newsletter_consent: v.nullable(
+      v.strictObject({ at: maybeTime, ip: maybeText, user_agent: maybeText, text: v.string() }),
+    ),
+    newsletter_joined_at: maybeTime,
+    newsletter_left_at: maybeTime,
+  }),
+  v.metadata({ ref: 'Subscriber' }),
+)
+
+/** GET /api/admin/subscribers. */
+export const subscriberPageAnswer = v.strictObject({
+  subscribers: v.array(subscriberAnswer),
+  next_cursor: v.pipe(maybeText, v.description('The next page: pass it as ?cursor=; null on the last page')),
+})
+
+const deliveryStatus = v.picklist(['sending', 'sent'])
+const lineFields = {
+  type: v.pipe(v.string(), v.description('signed_up, confirmed, imported, unsubscribed, …')),
+  at: time,
+  data: jsonObject,
+}
+const providerEventFields = {
+  type: v.pipe(v.string(), v.description("The provider's event: email.delivered, email.bounced, …")),
+  email_id: maybeText,
+  occurred_at: time,
+}
+
+/** GET /api/admin/subscribers/:id. */
+export const subscriberDetailAnswer = v.strictObject({
+  subscriber: subscriberAnswer,
+  deliveries: v.array(
+    v.strictObject({
+      round: count,
+      lesson: count,
+      status: deliveryStatus,
+      message_id: maybeText,
+      created_at: time,
+      sent_at: maybeTime,
+    }),
+  ),
+  events: v.pipe(v.array(v.strictObject(lineFields)), v.description('The history, oldest first')),
+  emailEvents: v.pipe(v.array(v.strictObject(providerEventFields)), v.description("The provider's events")),
+})
+
+/**
+ * GET /api/admin/people/:email: everything held about an address (GDPR access). Each subscription
+ * is the whole stored row; times are ISO 8601, JSON columns are objects.
+ */
+export const personExportAnswer = v.pipe(
+  v.strictObject({
+    email: v.pipe(v.string(), v.description('The address, trimmed and lower-cased')),
+    subscriptions: v.array(
+      v.strictObject({
+        id: v.string(),
+        email: v.string(),
+        email_normalized: v.string(),
+        first_name: maybeText,
+        course: v.string(),
+        status: v.picklist(STATUSES),
+        timezone: v.string(),
+        lesson_position: v.pipe(count, v.description('Lessons received')),
+        course_round: v.pipe(count, v.description('Which time through the course')),
+        next_send_at: maybeTime,
+        lease_until: v.pipe(maybeTime, v.description('Until when a lesson being sent holds the subscription')),
+        source: maybeText,
+        referrer: maybeText,
+        landing_path: maybeText,
+        utm_source: maybeText,
+        utm_medium: maybeText,
+        utm_campaign: maybeText,
+        utm_term: maybeText,
+        utm_content: maybeText,
+        tags: v.array(v.string()),
+        consent_at: time,
+        consent_ip: maybeText,
+        consent_user_agent: maybeText,
+        consent_text: v.string(),
+        created_at: time,
+        confirmation_sent_at: maybeTime,
+        confirmed_at: maybeTime,
+        unsubscribed_at: maybeTime,
+        updated_at: time,
+        transition_id: v.pipe(maybeText, v.description('The last change of state (internal)')),
+        newsletter: newsletterStatus,
+        newsletter_consent_at: maybeTime,
+        newsletter_consent_ip: maybeText,
+        newsletter_consent_user_agent: maybeText,
+        newsletter_consent_text: maybeText,
+        newsletter_joined_at: maybeTime,
+        newsletter_left_at: maybeTime,
+      }),
+    ),
+    history: v.array(v.strictObject({ subscriber_id: v.string(), ...lineFields })),
+    deliveries: v.array(
+      v.strictObject({
+        subscriber_id: v.string(),
+        round: count,
+        lesson: count,
+        course: v.string(),
+        status: deliveryStatus,
+        message_id: maybeText,
+        created_at: time,
+        sent_at: maybeTime,
+      }),
+    ),
+    newsletter: v.pipe(
+      v.array(
+        v.strictObject({
+          subscriber_id: v.string(),
+          broadcast_id: v.string(),
+          path: v.pipe(v.string(), v.description('The essay or letter sent')),
+          status: v.picklist(['waiting', 'queued', 'sending', 'sent', 'skipped', 'failed']),
+          reason: v.pipe(maybeText, v.description('Why it was skipped or failed')),
+          message_id: maybeText,
+          sent_at: maybeTime,
+        }),
+      ),
+      v.description('The broadcasts sent (or to be sent) to the address'),
+    ),
+    provider_events: v.array(v.strictObject({ ...providerEventFields, data: jsonObject })),
+    emails: v.pipe(
+      v.array(v.strictObject({ id: v.string(), created_at: time, subject: v.string() })),
+      v.description('Emails kept in the local outbox (local runs only)'),
+    ),
+  }),
+  v.metadata({ ref: 'PersonExport' }),
+)

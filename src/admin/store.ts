@@ -1,5 +1,40 @@
 /** D1 queries of the admin API: filtered, keyset-paginated lists and one subscriber's history. */
+import { iso } from '../subscribers/present'
 import type { Subscriber, SubscriberStatus } from '../subscribers/store'
+
+/** The columns kept in epoch ms: `at`, every `…_at` and `…_until`. */
+const TIME_COLUMN = /^(at|\w+_at|\w+_until)$/
+/** The columns that hold JSON text. */
+const JSON_COLUMNS = new Set(['data', 'tags'])
+
+/** JSON text as the value it holds; text that is not JSON stays as it is (nothing held is dropped). */
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/**
+ * A row as the admin API shows it: its times in ISO 8601 (UTC) rather than epoch ms, its JSON
+ * columns (`data`, `tags`) as the objects they hold rather than JSON inside a string.
+ */
+export function presentRow(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(row))
+    out[key] =
+      typeof value === 'number' && TIME_COLUMN.test(key)
+        ? iso(value)
+        : typeof value === 'string' && JSON_COLUMNS.has(key)
+          ? parsed(value)
+          : value
+  return out
+}
+
+/** The rows of one statement's result, each as the admin API shows it (presentRow). */
+export const presentRows = (result: D1Result<Record<string, unknown>> | undefined) =>
+  (result?.results ?? []).map(presentRow)
 
 /** What the list can be narrowed by. */
 export interface SubscriberFilter {
@@ -49,9 +84,9 @@ export async function listSubscribers(db: D1Database, f: SubscriberFilter, limit
   return { subscribers: page, next }
 }
 
-/** A subscriber's deliveries, history and provider events, oldest first. */
+/** A subscriber's deliveries, history and provider events, oldest first, as the admin API shows them. */
 export async function subscriberHistory(db: D1Database, id: string) {
-  const [deliveries, events, emailEvents] = await db.batch([
+  const [deliveries, events, emailEvents] = await db.batch<Record<string, unknown>>([
     db
       .prepare(
         'SELECT round, lesson, status, message_id, created_at, sent_at FROM deliveries WHERE subscriber_id = ? ORDER BY round, lesson',
@@ -62,11 +97,7 @@ export async function subscriberHistory(db: D1Database, id: string) {
       .prepare('SELECT type, email_id, occurred_at FROM email_events WHERE subscriber_id = ? ORDER BY occurred_at')
       .bind(id),
   ])
-  return {
-    deliveries: deliveries?.results ?? [],
-    events: events?.results ?? [],
-    emailEvents: emailEvents?.results ?? [],
-  }
+  return { deliveries: presentRows(deliveries), events: presentRows(events), emailEvents: presentRows(emailEvents) }
 }
 
 /** The dashboard's search: address containing `q`, status and source (empty means any); newest 200. */

@@ -1,6 +1,7 @@
 import type { Subscriber } from './store'
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+/** A time kept in epoch ms, as the admin API shows every time: ISO 8601 in UTC. */
+export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 /** A subscriber as the admin API shows it: dates in ISO 8601, consent evidence together. */
 export const presentSubscriber = (s: Subscriber) => ({
