@@ -13,7 +13,7 @@ import { prepareState, root, startWorker, workerdCpuSeconds } from './lib'
 const MEMBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 100_000)
 const port = Number(process.env.BENCH_PORT ?? 8788) + 2
 const state = join(root, 'tmp/bench-broadcast-state')
-const TOKEN = 'bench-admin-token'
+const TOKEN = 'bench-admin-token-not-a-secret-0123456789'
 /** A letter of the real content, published by every build. */
 const LETTER = '/letters/welcome'
 

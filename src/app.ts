@@ -2,6 +2,7 @@ import { type Context, Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { type GenerateSpecOptions, openAPIRouteHandler } from 'hono-openapi'
 import { adminApiRoutes } from './admin/api-routes'
+import { adminNoStore } from './admin/auth'
 import { broadcastRoutes } from './admin/broadcast-routes'
 import { dashboardRoutes } from './admin/dashboard-routes'
 import { describeRoute, errorSchema, json, page, problem } from './lib/api'
@@ -52,6 +53,8 @@ export interface AppOptions {
 export function createApp(content: SiteContent, options: AppOptions = {}) {
   const app = new Hono<{ Bindings: Env }>()
   app.use(securityHeaders())
+  // Every admin answer, the dashboard's pages and the GDPR export included, stays out of caches.
+  for (const path of ['/admin', '/admin/*', '/api/admin/*']) app.use(path, adminNoStore)
 
   // Every refusal, thrown from anywhere, is shaped here: the one JSON shape for API clients, a
   // page for browsers. Anything else is a bug: logged whole, answered with a generic 500.

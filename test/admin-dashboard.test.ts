@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { attrsOf, get, makeSubscriber, publish, textsOf } from './helpers'
 
-const TOKEN = 'admin-token-for-tests-only'
+const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
 const page = (path: string, cookie?: string) =>
   get(path, { redirect: 'manual', headers: cookie ? { Cookie: cookie } : {} }, admin)
@@ -62,7 +62,9 @@ describe('signing in to the dashboard', () => {
     expect(cookie).toMatch(/^admin_session=/)
     for (const flag of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/admin']) expect(cookie).toContain(flag)
     expect((await page('/admin', sessionOf(res))).status).toBe(200)
-    const forged = sessionOf(res).replace(/=\d+/, '=99999999999999')
+    // Another session id under the same signature: refused.
+    const forged = sessionOf(res).replace(/=[0-9a-f-]{36}/, `=${crypto.randomUUID()}`)
+    expect(forged).not.toBe(sessionOf(res))
     expect((await page('/admin', forged)).status).toBe(303)
   })
 
@@ -83,11 +85,19 @@ describe('a signed-in marketer', () => {
     session = sessionOf(await signIn())
   })
 
-  it('sees signups per day as a chart and the course funnel', async () => {
+  it('sees signups per day as a chart with axes and values, a table behind it, and the funnel with percentages', async () => {
     const html = await (await page('/admin', session)).text()
     expect(await attrsOf(html, 'svg rect', 'height')).toHaveLength(30)
     expect((await textsOf(html, 'figcaption')).join('')).toContain('3 in all')
-    expect(await textsOf(html, 'tbody th')).toEqual([
+    // Values on the bars and dates on the axis: nothing needs hovering.
+    const labels = await textsOf(html, 'svg text')
+    expect(labels).toEqual(expect.arrayContaining(['0', '2', '1', 'Day (UTC)']))
+    expect(labels.some((l) => /^\d{1,2} [A-Z][a-z]{2}$/.test(l))).toBe(true)
+    // The same figures as a table: 30 days, 3 signups in all.
+    const days = await textsOf(html, 'figure table tbody td')
+    expect(days).toHaveLength(30)
+    expect(days.reduce((n, d) => n + Number(d), 0)).toBe(3)
+    expect(await textsOf(html, 'table.funnel tbody th')).toEqual([
       'Signed up',
       'Confirmed',
       'Lesson 1',
@@ -97,7 +107,20 @@ describe('a signed-in marketer', () => {
       'Lesson 5',
       'Completed',
     ])
-    expect(await textsOf(html, 'tbody td')).toEqual(['3', '2', '2', '2', '1', '1', '1', '1'])
+    expect(await textsOf(html, 'table.funnel tbody td:nth-child(2)')).toEqual(['3', '2', '2', '2', '1', '1', '1', '1'])
+    expect(await attrsOf(html, 'table.funnel progress', 'value')).toEqual([
+      '100',
+      '66.7',
+      '66.7',
+      '66.7',
+      '33.3',
+      '33.3',
+      '33.3',
+      '33.3',
+    ])
+    // Rates as percentages a person reads, not 0.6667.
+    expect(html).toContain('Confirm rate: <strong>66.7%</strong>')
+    expect(html).not.toContain('0.6667')
   })
 
   it('finds subscribers by address and status', async () => {

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { get, makeSubscriber } from './helpers'
 
-const TOKEN = 'admin-token-for-tests-only'
+const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const api = (path: string) =>
   get(path, { headers: { Authorization: `Bearer ${TOKEN}` } }, { ...env, ADMIN_TOKEN: TOKEN })
 const NOV1 = Date.parse('2026-11-01T10:00:00Z')

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { suppressionHash } from '../src/subscribers/suppression'
 import { get, lessonsDrained, linkIn, mailsTo, makeSubscriber, outbox, publish, subscriberByEmail } from './helpers'
 
-const TOKEN = 'admin-token-for-tests-only'
+const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
 const build = inject('secondEssayBuild')
 const ESSAY = '/back-pain/posture/sitting-all-day'

@@ -15,7 +15,7 @@ import {
 } from './helpers'
 import { deliver, providerEvent } from './support/resend-webhook'
 
-const TOKEN = 'admin-token-for-tests-only'
+const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN, RESEND_WEBHOOK_SECRET: 'unused' }
 const auth = { Authorization: `Bearer ${TOKEN}` }
 const consent = consentText(inject('siteBuild'))

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { consentText, get, publish, signup, subscriberByEmail } from './helpers'
 import { deliver, providerEvent } from './support/resend-webhook'
 
-const TOKEN = 'admin-token-for-tests-only'
+const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
 const auth = { Authorization: `Bearer ${TOKEN}` }
 const build = inject('siteBuild')

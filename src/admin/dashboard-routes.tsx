@@ -3,7 +3,6 @@ import { bodyLimit } from 'hono/body-limit'
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
 import { createMiddleware } from 'hono/factory'
 import type { Child } from 'hono/jsx'
-import { timingSafeEqual } from 'hono/utils/buffer'
 import * as v from 'valibot'
 import { afterAnswer } from '../lib/after-answer'
 import { pageRoute, page as pageSpec } from '../lib/api'
@@ -13,10 +12,12 @@ import { listBroadcasts, syncDrafts } from '../newsletter/store'
 import type { SiteContent } from '../site/content'
 import { DEFAULT_COURSE } from '../subscribers/schema'
 import { renderPage } from '../ui/page'
+import { adminProblem, tokenCheck } from './auth'
 import { cancel, createBroadcast, found, resume, sampleEmail, testSend } from './broadcast-routes'
 import { BroadcastList, BroadcastPage } from './render/broadcasts'
-import { DeadLetters, Lessons, Overview, SignIn, SubscriberTable } from './render/dashboard'
+import { AdminHeader, DeadLetters, Lessons, Overview, SignIn, SubscriberTable } from './render/dashboard'
 import { broadcastIdSchema, broadcastSchema, broadcastTestSchema } from './schemas'
+import { endSession, openSession, sessionOpen } from './sessions'
 import { courseStats, lessonReach, signupsPerDay } from './stats'
 import { listDeadLetters, searchSubscribers } from './store'
 
@@ -36,14 +37,26 @@ const cookieOptions = { path: '/admin', httpOnly: true, secure: true, sameSite: 
 export function dashboardRoutes(content: SiteContent) {
   const app = new Hono<{ Bindings: Env }>()
 
-  const page = async (env: Env, title: string, body: Child, o: { status?: number; frames?: boolean } = {}) =>
-    renderPage((await content.manifest(env.CONTENT)).settings, { title, description: title, ...o }, body)
+  /** A dashboard page in the admin's own layout; `current` marks its section (none: signed out). */
+  const page = async (
+    env: Env,
+    title: string,
+    body: Child,
+    o: { status?: number; frames?: boolean; current?: string } = {},
+  ) => {
+    const { current, ...rest } = o
+    const settings = (await content.manifest(env.CONTENT)).settings
+    const header = <AdminHeader siteName={settings.name} current={current} />
+    return renderPage(settings, { title, description: title, header, ...rest }, body)
+  }
 
+  // The cookie carries a session id, signed with the admin token; the session itself lives in D1,
+  // so signing out ends it even for a copy of the cookie.
   const signedIn = createMiddleware<{ Bindings: Env }>(async (c, next) => {
-    const token = c.env.ADMIN_TOKEN
-    if (!token) return page(c.env, 'Dashboard', <p>The dashboard is not configured (ADMIN_TOKEN).</p>, { status: 503 })
-    const until = await getSignedCookie(c, token, SESSION)
-    if (!until || Number(until) < Date.now()) return c.redirect('/admin/sign-in', 303)
+    const problem = adminProblem(c.env)
+    if (problem) return page(c.env, 'Dashboard', <p>The dashboard cannot open: {problem}.</p>, { status: 503 })
+    const id = await getSignedCookie(c, c.env.ADMIN_TOKEN as string, SESSION)
+    if (!id || !(await sessionOpen(c.env.DB, id, Date.now()))) return c.redirect('/admin/sign-in', 303)
     await next()
   })
 
@@ -57,15 +70,31 @@ export function dashboardRoutes(content: SiteContent) {
     }),
     bodyLimit({ maxSize: 4096, onError: (c) => c.text('Too large.\n', 413) }),
     async (c) => {
-      const expected = c.env.ADMIN_TOKEN
-      if (!expected)
-        return page(c.env, 'Sign in', <SignIn error="The dashboard is not configured (ADMIN_TOKEN)." />, {
-          status: 503,
-        })
+      const problem = adminProblem(c.env)
+      if (problem)
+        return page(c.env, 'Sign in', <SignIn error={`The dashboard cannot open: ${problem}.`} />, { status: 503 })
       const given = (await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)).token
-      if (typeof given !== 'string' || !(await timingSafeEqual(expected, given)))
+      let verdict: 'right' | 'wrong' = 'wrong'
+      try {
+        verdict = typeof given === 'string' && given !== '' ? await tokenCheck(c, given) : 'wrong'
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 429)) throw err
+        const res = await page(
+          c.env,
+          'Sign in',
+          <SignIn error={`Too many wrong tokens: ${err.fields.form ?? err.message}.`} />,
+          {
+            status: 429,
+          },
+        )
+        res.headers.set('Retry-After', err.headers['Retry-After'] ?? '600')
+        return res
+      }
+      if (verdict === 'wrong')
         return page(c.env, 'Sign in', <SignIn error="That is not the admin token." />, { status: 403 })
-      await setSignedCookie(c, SESSION, String(Date.now() + SESSION_MS), expected, {
+      const now = Date.now()
+      const id = await openSession(c.env.DB, now, now + SESSION_MS)
+      await setSignedCookie(c, SESSION, id, c.env.ADMIN_TOKEN as string, {
         ...cookieOptions,
         maxAge: SESSION_MS / 1000,
       })
@@ -73,10 +102,16 @@ export function dashboardRoutes(content: SiteContent) {
     },
   )
 
-  app.post('/admin/sign-out', dash('Sign out', { 303: pageSpec('Signed out') }), (c) => {
-    deleteCookie(c, SESSION, cookieOptions)
-    return c.redirect('/admin/sign-in', 303)
-  })
+  app.post(
+    '/admin/sign-out',
+    dash('Sign out: the session ends, copies of its cookie included', { 303: pageSpec('Signed out') }),
+    async (c) => {
+      const id = c.env.ADMIN_TOKEN ? await getSignedCookie(c, c.env.ADMIN_TOKEN, SESSION) : undefined
+      if (id) await endSession(c.env.DB, id, Date.now())
+      deleteCookie(c, SESSION, cookieOptions)
+      return c.redirect('/admin/sign-in', 303)
+    },
+  )
 
   for (const path of [
     '/admin',
@@ -103,7 +138,7 @@ export function dashboardRoutes(content: SiteContent) {
       ...reach.map((count, i) => ({ step: `Lesson ${i + 1}`, count })),
       { step: 'Completed', count: stats.funnel.completed },
     ]
-    return page(c.env, 'Overview', <Overview stats={stats} days={days} funnel={funnel} />)
+    return page(c.env, 'Overview', <Overview stats={stats} days={days} funnel={funnel} />, { current: '/admin' })
   })
 
   app.get('/admin/subscribers', dash('Subscribers, searchable by address, status and source'), async (c) => {
@@ -111,7 +146,9 @@ export function dashboardRoutes(content: SiteContent) {
     const status = (c.req.query('status') ?? '').slice(0, 20)
     const source = (c.req.query('source') ?? '').slice(0, 64)
     const rows = await searchSubscribers(c.env.DB, { q, status, source })
-    return page(c.env, 'Subscribers', <SubscriberTable rows={rows} q={q} status={status} source={source} />)
+    return page(c.env, 'Subscribers', <SubscriberTable rows={rows} q={q} status={status} source={source} />, {
+      current: '/admin/subscribers',
+    })
   })
 
   app.get('/admin/lessons', dash("The course's lessons with their reach"), async (c) => {
@@ -128,7 +165,7 @@ export function dashboardRoutes(content: SiteContent) {
         }
       }),
     )
-    return page(c.env, 'Lessons', <Lessons lessons={lessons} />, { frames: true })
+    return page(c.env, 'Lessons', <Lessons lessons={lessons} />, { frames: true, current: '/admin/lessons' })
   })
 
   app.get('/admin/lessons/:n/html', dash('One lesson as HTML', { 404: pageSpec('No such lesson') }), async (c) => {
@@ -169,7 +206,7 @@ export function dashboardRoutes(content: SiteContent) {
         bytes={new TextEncoder().encode(template?.html ?? '').length}
         {...extra}
       />,
-      { frames: true, status: extra.status },
+      { frames: true, status: extra.status, current: `/admin/broadcasts/${id}` },
     )
   }
   const idOf = (c: Context<{ Bindings: Env }>) => {
@@ -182,7 +219,9 @@ export function dashboardRoutes(content: SiteContent) {
     const manifest = await content.manifest(c.env.CONTENT)
     await syncDrafts(c.env.DB, Object.keys(manifest.broadcasts ?? {}), Date.now())
     const all = (await listBroadcasts(c.env.DB)).filter((b) => b.status !== 'draft' || manifest.broadcasts?.[b.path])
-    return page(c.env, 'Broadcasts', <BroadcastList broadcasts={all.map((b) => presentBroadcast(b, manifest))} />)
+    return page(c.env, 'Broadcasts', <BroadcastList broadcasts={all.map((b) => presentBroadcast(b, manifest))} />, {
+      current: '/admin/broadcasts',
+    })
   })
 
   app.post(
@@ -207,6 +246,7 @@ export function dashboardRoutes(content: SiteContent) {
           ? broadcastPage(c.env, back, { errors, values: form, status: 400 })
           : page(c.env, 'Broadcast not scheduled', <p class="notice error">{Object.values(errors).join('; ')}</p>, {
               status: 400,
+              current: '/admin/broadcasts',
             })
       const parsed = v.safeParse(broadcastSchema, body)
       if (!parsed.success) {
@@ -273,7 +313,9 @@ export function dashboardRoutes(content: SiteContent) {
     )
 
   app.get('/admin/dead-letters', dash('Jobs that failed every retry'), async (c) => {
-    return page(c.env, 'Dead letters', <DeadLetters rows={await listDeadLetters(c.env.DB)} />)
+    return page(c.env, 'Dead letters', <DeadLetters rows={await listDeadLetters(c.env.DB)} />, {
+      current: '/admin/dead-letters',
+    })
   })
 
   return app

@@ -20,6 +20,8 @@ export interface LayoutProps {
   turnstile?: boolean
   /** Only the content: no header, navigation or footer (the embeddable form in another site's page). */
   bare?: boolean
+  /** A header of its own instead of the readers' (the dashboard's), and no readers' footer. */
+  header?: Child
   children: Child
 }
 
@@ -61,6 +63,14 @@ export const Layout = (p: LayoutProps) => {
       <body>
         {p.bare ? (
           <main id="content">{p.children}</main>
+        ) : p.header ? (
+          <>
+            <a class="skip" href="#content">
+              Skip to content
+            </a>
+            <header class="site admin">{p.header}</header>
+            <main id="content">{p.children}</main>
+          </>
         ) : (
           <>
             <a class="skip" href="#content">

@@ -26,6 +26,8 @@ export interface DynamicPage {
   frames?: boolean
   /** The embeddable form: no site chrome, and framable by these origins. */
   embed?: { framableBy: string[] }
+  /** A header of its own instead of the readers' chrome (the dashboard's). */
+  header?: Child
 }
 
 /**
@@ -44,6 +46,7 @@ export async function renderPage(settings: PublishedSettings, page: DynamicPage,
       script={page.withFormScript ? SIGNUP_SCRIPT_PATH : undefined}
       turnstile={Boolean(page.withFormScript && settings.turnstileSiteKey)}
       bare={Boolean(page.embed)}
+      header={page.header}
     >
       {body}
     </Layout>

@@ -16,7 +16,7 @@ import type { AcceptedEmail, Faults, Stats } from '../support/resend-server'
 import { deliver, providerEvent } from '../support/resend-webhook'
 
 const resend = resendControl(inject('resendUrl'))
-const TOKEN = 'admin-token-for-tests-only'
+const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
 const ESSAY = '/back-pain/posture/sitting-all-day'
 const LETTER = '/letters/welcome'

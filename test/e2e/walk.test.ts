@@ -8,7 +8,7 @@ import { prepareState, type RunningWorker, root, startWorker } from '../../bench
 
 const PORT = Number(process.env.E2E_PORT ?? 8795)
 const BASE = `http://127.0.0.1:${PORT}`
-const ADMIN = 'e2e-admin-token-not-a-secret'
+const ADMIN = 'e2e-admin-token-not-a-secret-0123456789'
 const ARTEFACTS = join(root, 'test-results')
 const ESSAY = '/back-pain/back-exercises/spine-exercises'
 // A partner's site on another origin, which the published settings list in signupOrigins.

@@ -1,5 +1,4 @@
 import type { presentBroadcast } from '../../newsletter/present'
-import { AdminNav } from './dashboard'
 
 /** A broadcast as the dashboard shows it (the API's view). */
 export type BroadcastView = ReturnType<typeof presentBroadcast>
@@ -36,7 +35,6 @@ export const BroadcastList = ({ broadcasts }: { broadcasts: BroadcastView[] }) =
   return (
     <>
       <h1>Broadcasts</h1>
-      <AdminNav />
       <h2>Drafts</h2>
       {drafts.length === 0 ? (
         <p>No drafts: every published essay and letter has been sent. Publish a new one to see it here.</p>
@@ -103,7 +101,6 @@ export const BroadcastPage = (p: {
   return (
     <>
       <h1>{b.title ?? b.path}</h1>
-      <AdminNav />
       {p.notice ? <p class="notice">{p.notice}</p> : null}
       {p.errors?.form ? (
         <p class="notice error" role="alert">

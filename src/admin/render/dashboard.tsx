@@ -3,18 +3,48 @@ import type { courseStats } from '../stats'
 
 type Stats = Awaited<ReturnType<typeof courseStats>>
 
-/** The dashboard's own navigation and sign-out button. */
-export const AdminNav = () => (
-  <nav aria-label="Dashboard">
-    <p>
-      <a href="/admin">Overview</a> · <a href="/admin/subscribers">Subscribers</a> ·{' '}
-      <a href="/admin/lessons">Lessons</a> · <a href="/admin/broadcasts">Broadcasts</a> ·{' '}
-      <a href="/admin/dead-letters">Dead letters</a>
-    </p>
-    <form method="post" action="/admin/sign-out">
-      <button type="submit">Sign out</button>
-    </form>
-  </nav>
+/** The dashboard's sections, in its navigation. */
+const SECTIONS = [
+  ['/admin', 'Overview'],
+  ['/admin/subscribers', 'Subscribers'],
+  ['/admin/lessons', 'Lessons'],
+  ['/admin/broadcasts', 'Broadcasts'],
+  ['/admin/dead-letters', 'Dead letters'],
+] as const
+
+/**
+ * The dashboard's own header, in place of the readers' chrome: the site's name, the sections (the
+ * current one marked) and the sign-out button; on the sign-in page, the name alone.
+ */
+export const AdminHeader = ({ siteName, current }: { siteName: string; current?: string }) => (
+  <>
+    <a class="brand" href="/admin">
+      {siteName} · Dashboard
+    </a>
+    {current === undefined ? null : (
+      <>
+        <nav class="primary" aria-label="Dashboard">
+          <ul>
+            {SECTIONS.map(([href, text]) => (
+              <li>
+                <a
+                  href={href}
+                  aria-current={
+                    current === href || (href !== '/admin' && current.startsWith(`${href}/`)) ? 'page' : undefined
+                  }
+                >
+                  {text}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <form method="post" action="/admin/sign-out">
+          <button type="submit">Sign out</button>
+        </form>
+      </>
+    )}
+  </>
 )
 
 /** Sign-in with the admin token; works without JavaScript. */
@@ -38,35 +68,112 @@ export const SignIn = ({ error }: { error?: string }) => (
   </>
 )
 
-/** Signups per day as an inline SVG bar chart (no chart library, no request). */
+/** A share as a percentage a person reads: 0.8172 -> "81.7%"; none -> "–". */
+export const percent = (ratio: number | null | undefined) =>
+  ratio === null || ratio === undefined || Number.isNaN(ratio)
+    ? '–'
+    : `${(ratio * 100).toFixed(1).replace(/\.0$/, '')}%`
+
+/** "2026-12-06" -> "6 Dec" (the chart's dates, in UTC like the figures). */
+const shortDay = (day: string) =>
+  new Date(`${day}T00:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' })
+
+/** A round top for the y axis: 1, 2, 5, 10, 20, 50… at or above `max`. */
+const niceTop = (max: number) => {
+  const step = 10 ** Math.floor(Math.log10(Math.max(1, max)))
+  return [1, 2, 5, 10].map((m) => m * step).find((t) => t >= max) ?? max
+}
+
+/**
+ * Signups per day as a server-rendered SVG bar chart with axes, dates and each day's value written
+ * on its bar (nothing needs hovering), and the same figures as a table for screen readers and copying.
+ */
 export const SignupChart = ({ days }: { days: { day: string; signups: number }[] }) => {
-  const max = Math.max(1, ...days.map((d) => d.signups))
-  const width = 600
-  const height = 160
-  const bar = days.length ? width / days.length : width
+  const total = days.reduce((n, d) => n + d.signups, 0)
+  const top = niceTop(Math.max(1, ...days.map((d) => d.signups)))
+  const [left, right, upper, lower] = [36, 8, 16, 44]
+  const width = 720
+  const height = 240
+  const plot = { w: width - left - right, h: height - upper - lower }
+  const bar = days.length ? plot.w / days.length : plot.w
+  const y = (v: number) => upper + plot.h - (v / top) * plot.h
+  const every = Math.max(1, Math.ceil(days.length / 8))
   return (
-    <figure>
-      <svg viewBox={`0 0 ${width} ${height + 20}`} width="100%" role="img" aria-labelledby="chart-title">
-        <title id="chart-title">Signups per day, {days.length} days</title>
+    <figure class="chart">
+      <svg viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-labelledby="chart-title chart-desc">
+        <title id="chart-title">Signups per day</title>
+        <desc id="chart-desc">
+          {days.length} days from {days[0] ? shortDay(days[0].day) : '–'} to{' '}
+          {days.at(-1) ? shortDay(days.at(-1)?.day ?? '') : '–'}: {total} signups in all. The table below gives each
+          day.
+        </desc>
+        {[0, top / 2, top].map((v) => (
+          <g>
+            <line x1={left} x2={width - right} y1={y(v)} y2={y(v)} stroke="currentColor" stroke-opacity="0.2" />
+            <text x={left - 6} y={y(v) + 4} text-anchor="end" font-size="12" fill="currentColor">
+              {Number.isInteger(v) ? v : v.toFixed(1)}
+            </text>
+          </g>
+        ))}
         {days.map((d, i) => {
-          const h = Math.round((d.signups / max) * height)
+          const h = (d.signups / top) * plot.h
+          const x = left + i * bar
           return (
-            <rect x={i * bar + 1} y={height - h} width={Math.max(1, bar - 2)} height={h} fill="currentColor">
-              <title>
-                {d.day}: {d.signups}
-              </title>
-            </rect>
+            <g>
+              <rect x={x + 1} y={upper + plot.h - h} width={Math.max(1, bar - 2)} height={h} fill="currentColor" />
+              {d.signups > 0 ? (
+                <text
+                  x={x + bar / 2}
+                  y={upper + plot.h - h - 3}
+                  text-anchor="middle"
+                  font-size="11"
+                  fill="currentColor"
+                >
+                  {d.signups}
+                </text>
+              ) : null}
+              {i % every === 0 ? (
+                <text x={x + bar / 2} y={height - lower + 16} text-anchor="middle" font-size="12" fill="currentColor">
+                  {shortDay(d.day)}
+                </text>
+              ) : null}
+            </g>
           )
         })}
+        <line x1={left} x2={width - right} y1={upper + plot.h} y2={upper + plot.h} stroke="currentColor" />
+        <text x={left + plot.w / 2} y={height - 6} text-anchor="middle" font-size="12" fill="currentColor">
+          Day (UTC)
+        </text>
       </svg>
       <figcaption>
-        Signups per day ({days.reduce((n, d) => n + d.signups, 0)} in all, at most {max} a day)
+        Signups per day over {days.length} days: {total} in all, at most {Math.max(0, ...days.map((d) => d.signups))} a
+        day.
       </figcaption>
+      <details>
+        <summary>The figures as a table</summary>
+        <table>
+          <caption>Signups per day</caption>
+          <thead>
+            <tr>
+              <th scope="col">Day</th>
+              <th scope="col">Signups</th>
+            </tr>
+          </thead>
+          <tbody>
+            {days.map((d) => (
+              <tr>
+                <th scope="row">{d.day}</th>
+                <td>{d.signups}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
     </figure>
   )
 }
 
-/** The overview: chart, funnel, lessons. */
+/** The overview: chart, funnel as bars with percentages, rates as percentages. */
 export const Overview = ({
   stats,
   days,
@@ -75,33 +182,44 @@ export const Overview = ({
   stats: Stats
   days: { day: string; signups: number }[]
   funnel: { step: string; count: number }[]
-}) => (
-  <>
-    <h1>Overview</h1>
-    <AdminNav />
-    <SignupChart days={days} />
-    <h2>Course funnel</h2>
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Step</th>
-          <th scope="col">Subscribers</th>
-        </tr>
-      </thead>
-      <tbody>
-        {funnel.map((f) => (
+}) => {
+  const first = funnel[0]?.count ?? 0
+  return (
+    <>
+      <h1>Overview</h1>
+      <SignupChart days={days} />
+      <h2>Rates</h2>
+      <p>
+        Confirm rate: <strong>{percent(stats.confirm_rate)}</strong> of signups · completion rate:{' '}
+        <strong>{percent(stats.completion_rate)}</strong> of confirmed subscribers
+      </p>
+      <h2>Course funnel</h2>
+      <table class="funnel">
+        <thead>
           <tr>
-            <th scope="row">{f.step}</th>
-            <td>{f.count}</td>
+            <th scope="col">Step</th>
+            <th scope="col">Subscribers</th>
+            <th scope="col">Of those who signed up</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
-    <p>
-      Confirm rate: {stats.confirm_rate ?? '–'} · completion rate: {stats.completion_rate ?? '–'}
-    </p>
-  </>
-)
+        </thead>
+        <tbody>
+          {funnel.map((f) => (
+            <tr>
+              <th scope="row">{f.step}</th>
+              <td>{f.count}</td>
+              <td>
+                <progress max={100} value={first ? Math.round((f.count / first) * 1000) / 10 : 0}>
+                  {percent(first ? f.count / first : null)}
+                </progress>{' '}
+                {percent(first ? f.count / first : null)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  )
+}
 
 /** Subscribers, searchable by address and filtered by status and source. */
 export const SubscriberTable = ({
@@ -117,7 +235,6 @@ export const SubscriberTable = ({
 }) => (
   <>
     <h1>Subscribers</h1>
-    <AdminNav />
     <form method="get" action="/admin/subscribers">
       <p>
         <label for="q">Address contains</label> <input id="q" name="q" value={q} /> <label for="status">Status</label>{' '}
@@ -162,7 +279,6 @@ export interface LessonView {
 export const Lessons = ({ lessons }: { lessons: LessonView[] }) => (
   <>
     <h1>Lessons</h1>
-    <AdminNav />
     {lessons.map((l) => (
       <section aria-labelledby={`lesson-${l.n}`}>
         <h2 id={`lesson-${l.n}`}>{l.subject}</h2>
@@ -190,7 +306,6 @@ export const DeadLetters = ({
 }) => (
   <>
     <h1>Dead letters</h1>
-    <AdminNav />
     {rows.length === 0 ? <p>None: every queued message went through.</p> : null}
     <table>
       <thead>
