@@ -1,8 +1,6 @@
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
-import { createMiddleware } from 'hono/factory'
-import type { Child } from 'hono/jsx'
 import * as v from 'valibot'
 import { afterAnswer } from '../lib/after-answer'
 import { pageRoute, page as pageSpec } from '../lib/api'
@@ -11,23 +9,19 @@ import { presentBroadcast } from '../newsletter/present'
 import { listBroadcasts, syncDrafts } from '../newsletter/store'
 import type { SiteContent } from '../site/content'
 import { DEFAULT_COURSE } from '../subscribers/schema'
-import { renderPage } from '../ui/page'
+import { adminPages, cookieOptions, SESSION, SESSION_MS, signedIn } from './admin-page'
 import { adminProblem, tokenCheck } from './auth'
 import { cancel, createBroadcast, found, resume, sampleEmail, testSend } from './broadcast-routes'
 import { BroadcastList, BroadcastPage } from './render/broadcasts'
-import { AdminHeader, DeadLetters, Lessons, Overview, SignIn, SubscriberTable } from './render/dashboard'
+import { DeadLetters, Lessons, Overview, SignIn, SubscriberTable } from './render/dashboard'
 import { broadcastIdSchema, broadcastSchema, broadcastTestSchema } from './schemas'
-import { endSession, openSession, sessionOpen } from './sessions'
+import { endSession, openSession } from './sessions'
 import { courseStats, lessonReach, signupsPerDay } from './stats'
 import { listDeadLetters, searchSubscribers } from './store'
 
 /** A dashboard page, behind the session cookie. */
 const dash = (summary: string, responses: Record<number, unknown> = {}) =>
   pageRoute(summary, { 303: pageSpec('Not signed in: to the sign-in page'), ...responses }, ['dashboard'])
-
-const SESSION = 'admin_session'
-const SESSION_MS = 8 * 3600_000
-const cookieOptions = { path: '/admin', httpOnly: true, secure: true, sameSite: 'Strict' } as const
 
 /**
  * The marketers' dashboard at /admin: sign-in with the admin token (a signed, HttpOnly, Secure,
@@ -37,28 +31,7 @@ const cookieOptions = { path: '/admin', httpOnly: true, secure: true, sameSite: 
 export function dashboardRoutes(content: SiteContent) {
   const app = new Hono<{ Bindings: Env }>()
 
-  /** A dashboard page in the admin's own layout; `current` marks its section (none: signed out). */
-  const page = async (
-    env: Env,
-    title: string,
-    body: Child,
-    o: { status?: number; frames?: boolean; current?: string } = {},
-  ) => {
-    const { current, ...rest } = o
-    const settings = (await content.manifest(env.CONTENT)).settings
-    const header = <AdminHeader siteName={settings.name} current={current} />
-    return renderPage(settings, { title, description: title, header, ...rest }, body)
-  }
-
-  // The cookie carries a session id, signed with the admin token; the session itself lives in D1,
-  // so signing out ends it even for a copy of the cookie.
-  const signedIn = createMiddleware<{ Bindings: Env }>(async (c, next) => {
-    const problem = adminProblem(c.env)
-    if (problem) return page(c.env, 'Dashboard', <p>The dashboard cannot open: {problem}.</p>, { status: 503 })
-    const id = await getSignedCookie(c, c.env.ADMIN_TOKEN as string, SESSION)
-    if (!id || !(await sessionOpen(c.env.DB, id, Date.now()))) return c.redirect('/admin/sign-in', 303)
-    await next()
-  })
+  const page = adminPages(content)
 
   app.get('/admin/sign-in', dash('The sign-in page'), (c) => page(c.env, 'Sign in', <SignIn />))
 
@@ -122,7 +95,7 @@ export function dashboardRoutes(content: SiteContent) {
     '/admin/broadcasts/*',
     '/admin/dead-letters',
   ])
-    app.use(path, signedIn)
+    app.use(path, signedIn(content))
 
   app.get('/admin', dash('The overview: signups per day, funnel, rates'), async (c) => {
     const manifest = await content.manifest(c.env.CONTENT)
