@@ -10,7 +10,7 @@ import { presentSubscriber } from '../subscribers/present'
 import { getSubscriber } from '../subscribers/store'
 import { suppressionOf } from '../subscribers/suppression'
 import { adminAuth } from './auth'
-import { CSV_COLUMNS, csvLine } from './csv'
+import { csvResponse, decodeCursor, encodeCursor } from './csv'
 import { importSubscribers } from './import'
 import { erasePerson, exportPerson } from './privacy'
 import {
@@ -24,7 +24,7 @@ import {
   testSchema,
 } from './schemas'
 import { courseStats } from './stats'
-import { type Cursor, listSubscribers, type SubscriberFilter, subscriberHistory } from './store'
+import { listSubscribers, type SubscriberFilter, subscriberHistory } from './store'
 import { sendTest } from './test-send'
 
 /** What every admin route may answer besides its own success. */
@@ -50,16 +50,6 @@ const toFilter = (q: v.InferOutput<typeof exportSchema>): SubscriberFilter => ({
   createdTo: q.created_to ? Date.parse(`${q.created_to}T00:00:00Z`) + 86_400_000 : undefined,
   lessonReached: q.lesson_reached,
 })
-
-const encodeCursor = (c: Cursor) => btoa(JSON.stringify([c.createdAt, c.id])).replace(/=+$/, '')
-function decodeCursor(text: string): Cursor | undefined {
-  try {
-    const [createdAt, id] = JSON.parse(atob(text)) as unknown[]
-    return typeof createdAt === 'number' && typeof id === 'string' ? { createdAt, id } : undefined
-  } catch {
-    return undefined
-  }
-}
 
 /** The marketers' API under /api/admin: subscribers (list, one, CSV), behind the admin token. */
 export function adminApiRoutes(content: SiteContent) {
@@ -91,32 +81,7 @@ export function adminApiRoutes(content: SiteContent) {
       200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' as const } } } },
     }),
     validate('query', exportSchema),
-    (c) => {
-      const filter = toFilter(c.req.valid('query'))
-      const db = c.env.DB
-      let after: Cursor | undefined
-      let done = false
-      const encoder = new TextEncoder()
-      const body = new ReadableStream<Uint8Array>({
-        start(controller) {
-          controller.enqueue(encoder.encode(`${CSV_COLUMNS.join(',')}\r\n`))
-        },
-        async pull(controller) {
-          if (done) return controller.close()
-          const page = await listSubscribers(db, filter, 500, after)
-          controller.enqueue(encoder.encode(page.subscribers.map(csvLine).join('')))
-          after = page.next
-          done = !page.next
-        },
-      })
-      return new Response(body, {
-        headers: {
-          'Content-Type': 'text/csv; charset=utf-8',
-          'Content-Disposition': 'attachment; filename="subscribers.csv"',
-          'Cache-Control': 'no-store',
-        },
-      })
-    },
+    (c) => csvResponse(c.env.DB, toFilter(c.req.valid('query'))),
   )
 
   app.get(

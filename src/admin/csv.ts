@@ -1,5 +1,6 @@
 import { presentSubscriber } from '../subscribers/present'
 import type { Subscriber } from '../subscribers/store'
+import { type Cursor, listSubscribers, type SubscriberFilter } from './store'
 
 /** The CSV export's columns, in order. */
 export const CSV_COLUMNS = [
@@ -48,4 +49,44 @@ export function csvLine(s: Subscriber): string {
     consent_text: p.consent.text,
   }
   return `${CSV_COLUMNS.map((c) => csvField(row[c])).join(',')}\r\n`
+}
+
+/** Cursors of the list, as the API and the dashboard hand them out (opaque to clients). */
+export const encodeCursor = (c: Cursor) => btoa(JSON.stringify([c.createdAt, c.id])).replace(/=+$/, '')
+export function decodeCursor(text: string): Cursor | undefined {
+  try {
+    const [createdAt, id] = JSON.parse(atob(text)) as unknown[]
+    return typeof createdAt === 'number' && typeof id === 'string' ? { createdAt, id } : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The filtered list as a CSV download, streamed page by page: an export of any size needs no more
+ * memory than one page.
+ */
+export function csvResponse(db: D1Database, filter: SubscriberFilter): Response {
+  let after: Cursor | undefined
+  let done = false
+  const encoder = new TextEncoder()
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(encoder.encode(`${CSV_COLUMNS.join(',')}\r\n`))
+    },
+    async pull(controller) {
+      if (done) return controller.close()
+      const page = await listSubscribers(db, filter, 500, after)
+      controller.enqueue(encoder.encode(page.subscribers.map(csvLine).join('')))
+      after = page.next
+      done = !page.next
+    },
+  })
+  return new Response(body, {
+    headers: {
+      'Content-Type': 'text/csv; charset=utf-8',
+      'Content-Disposition': 'attachment; filename="subscribers.csv"',
+      'Cache-Control': 'no-store',
+    },
+  })
 }

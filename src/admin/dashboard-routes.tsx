@@ -4,20 +4,32 @@ import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
 import * as v from 'valibot'
 import { afterAnswer } from '../lib/after-answer'
 import { pageRoute, page as pageSpec } from '../lib/api'
-import { ApiError, fieldProblems } from '../lib/errors'
+import { ApiError, describeProblems, fieldProblems } from '../lib/errors'
 import { presentBroadcast } from '../newsletter/present'
 import { listBroadcasts, syncDrafts } from '../newsletter/store'
 import type { SiteContent } from '../site/content'
+import { lifecycleOf } from '../subscribers/lifecycle'
 import { DEFAULT_COURSE } from '../subscribers/schema'
+import { getSubscriber, type SubscriberStatus } from '../subscribers/store'
 import { adminPages, cookieOptions, SESSION, SESSION_MS, signedIn } from './admin-page'
 import { adminProblem, tokenCheck } from './auth'
 import { cancel, createBroadcast, found, resume, sampleEmail, testSend } from './broadcast-routes'
+import { csvResponse, decodeCursor, encodeCursor } from './csv'
+import { erasePerson, exportPerson } from './privacy'
 import { BroadcastList, BroadcastPage } from './render/broadcasts'
-import { DeadLetters, Lessons, Overview, SignIn, SubscriberTable } from './render/dashboard'
-import { broadcastIdSchema, broadcastSchema, broadcastTestSchema } from './schemas'
+import {
+  DeadLetters,
+  EraseConfirm,
+  Lessons,
+  Overview,
+  SignIn,
+  SubscriberPage,
+  SubscriberTable,
+} from './render/dashboard'
+import { broadcastIdSchema, broadcastSchema, broadcastTestSchema, STATUSES } from './schemas'
 import { endSession, openSession } from './sessions'
 import { courseStats, lessonReach, signupsPerDay } from './stats'
-import { listDeadLetters, searchSubscribers } from './store'
+import { knownSources, listDeadLetters, listSubscribers, type SubscriberFilter, subscriberHistory } from './store'
 
 /** A dashboard page, behind the session cookie. */
 const dash = (summary: string, responses: Record<number, unknown> = {}) =>
@@ -86,16 +98,13 @@ export function dashboardRoutes(content: SiteContent) {
     },
   )
 
-  for (const path of [
-    '/admin',
-    '/admin/subscribers',
-    '/admin/lessons',
-    '/admin/lessons/*',
-    '/admin/broadcasts',
-    '/admin/broadcasts/*',
-    '/admin/dead-letters',
-  ])
-    app.use(path, signedIn(content))
+  // Every dashboard page wants an open session, but the doors in and out: a page added later is
+  // behind it by default.
+  const signed = signedIn(content)
+  app.use('/admin', signed)
+  app.use('/admin/*', async (c, next) =>
+    c.req.path === '/admin/sign-in' || c.req.path === '/admin/sign-out' ? next() : signed(c, next),
+  )
 
   app.get('/admin', dash('The overview: signups per day, funnel, rates'), async (c) => {
     const manifest = await content.manifest(c.env.CONTENT)
@@ -114,15 +123,144 @@ export function dashboardRoutes(content: SiteContent) {
     return page(c.env, 'Overview', <Overview stats={stats} days={days} funnel={funnel} />, { current: '/admin' })
   })
 
-  app.get('/admin/subscribers', dash('Subscribers, searchable by address, status and source'), async (c) => {
-    const q = (c.req.query('q') ?? '').slice(0, 100)
-    const status = (c.req.query('status') ?? '').slice(0, 20)
-    const source = (c.req.query('source') ?? '').slice(0, 64)
-    const rows = await searchSubscribers(c.env.DB, { q, status, source })
-    return page(c.env, 'Subscribers', <SubscriberTable rows={rows} q={q} status={status} source={source} />, {
-      current: '/admin/subscribers',
+  const small = bodyLimit({ maxSize: 8192, onError: (c) => c.text('Too large.\n', 413) })
+  const formOf = async (c: Context<{ Bindings: Env }>) => {
+    const raw = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
+    return Object.fromEntries(
+      Object.entries(raw).flatMap(([k, v]) => (typeof v === 'string' && v.trim() !== '' ? [[k, v.trim()]] : [])),
+    ) as Record<string, string>
+  }
+
+  /** The list's query: each value bounded; a status that is not one is refused, naming it. */
+  const listQuery = v.object({
+    q: v.optional(v.pipe(v.string(), v.maxLength(100, 'must be at most 100 characters')), ''),
+    status: v.optional(v.union([v.literal(''), v.picklist(STATUSES)], `must be one of ${STATUSES.join(', ')}`), ''),
+    source: v.optional(v.pipe(v.string(), v.maxLength(64, 'must be at most 64 characters')), ''),
+    cursor: v.optional(v.pipe(v.string(), v.maxLength(200, 'is not a page of this list'))),
+  })
+  const listPage = async (c: Context<{ Bindings: Env }>, notice?: string) => {
+    const parsed = v.safeParse(listQuery, c.req.query())
+    const filters = parsed.success ? parsed.output : { q: '', status: '', source: '', cursor: undefined }
+    const after = filters.cursor === undefined ? undefined : decodeCursor(filters.cursor)
+    const problem = !parsed.success
+      ? describeProblems(fieldProblems(parsed.issues))
+      : filters.cursor !== undefined && !after
+        ? 'cursor is not a page of this list'
+        : undefined
+    const filter: SubscriberFilter = {
+      ...(filters.status ? { status: filters.status as SubscriberStatus } : {}),
+      ...(filters.source ? { source: filters.source } : {}),
+      ...(filters.q ? { emailContains: filters.q } : {}),
+    }
+    const [found, sources] = await Promise.all([
+      problem ? { subscribers: [], next: undefined } : listSubscribers(c.env.DB, filter, 50, after),
+      knownSources(c.env.DB),
+    ])
+    return page(
+      c.env,
+      'Subscribers',
+      <SubscriberTable
+        rows={found.subscribers}
+        filters={{ q: filters.q, status: filters.status, source: filters.source }}
+        statuses={STATUSES}
+        sources={sources}
+        next={found.next ? encodeCursor(found.next) : undefined}
+        paged={after !== undefined}
+        error={problem}
+        notice={notice}
+      />,
+      { current: '/admin/subscribers', status: problem ? 400 : 200 },
+    )
+  }
+
+  app.get(
+    '/admin/subscribers',
+    dash('Subscribers: search, status and source, a page at a time', { 400: pageSpec('A filter is invalid') }),
+    (c) => listPage(c, c.req.query('erased') === '1' ? 'Erased: nothing about that address remains.' : undefined),
+  )
+
+  app.get('/admin/subscribers.csv', dash('The filtered list as CSV'), (c) => {
+    const parsed = v.safeParse(listQuery, c.req.query())
+    if (!parsed.success) throw new ApiError(400, fieldProblems(parsed.issues))
+    const f = parsed.output
+    return csvResponse(c.env.DB, {
+      ...(f.status ? { status: f.status as SubscriberStatus } : {}),
+      ...(f.source ? { source: f.source } : {}),
+      ...(f.q ? { emailContains: f.q } : {}),
     })
   })
+
+  /** One subscriber, or a 404 page. */
+  const subscriberOr404 = async (c: Context<{ Bindings: Env }>) => {
+    const s = await getSubscriber(c.env.DB, c.req.param('id') ?? '')
+    if (!s) throw new ApiError(404, 'no subscriber with that id')
+    return s
+  }
+
+  app.get(
+    '/admin/subscribers/:id',
+    dash('One subscriber: consent, history, emails, GDPR', { 404: pageSpec('No such subscriber') }),
+    async (c) => {
+      const s = await subscriberOr404(c)
+      const settings = (await content.manifest(c.env.CONTENT)).settings
+      return page(
+        c.env,
+        s.email,
+        <SubscriberPage
+          s={s}
+          courseTitle={settings.courses[s.course]?.title ?? s.course}
+          history={await subscriberHistory(c.env.DB, s.id)}
+        />,
+        { current: '/admin/subscribers/' },
+      )
+    },
+  )
+
+  app.get(
+    '/admin/subscribers/:id/export.json',
+    dash('GDPR export of the address, as JSON', { 404: pageSpec('No such subscriber') }),
+    async (c) => {
+      const s = await subscriberOr404(c)
+      return c.json(await exportPerson(c.env.DB, s.email), 200, {
+        'Content-Disposition': `attachment; filename="${s.id}.json"`,
+      })
+    },
+  )
+
+  app.get(
+    '/admin/subscribers/:id/erase',
+    dash('Erasure asks first', { 404: pageSpec('No such subscriber') }),
+    async (c) => {
+      const s = await subscriberOr404(c)
+      return page(c.env, `Erase ${s.email}?`, <EraseConfirm s={s} />, { current: '/admin/subscribers/' })
+    },
+  )
+
+  app.post(
+    '/admin/subscribers/:id/erase',
+    dash('Erase the address for good, once it is typed again', {
+      303: pageSpec('Erased'),
+      400: pageSpec('The address typed is not this one'),
+      404: pageSpec('No such subscriber'),
+    }),
+    small,
+    async (c) => {
+      const s = await subscriberOr404(c)
+      const form = await formOf(c)
+      if ((form.confirm ?? '').trim().toLowerCase() !== s.email.trim().toLowerCase())
+        return page(
+          c.env,
+          `Erase ${s.email}?`,
+          <EraseConfirm s={s} error="That is not this subscriber's address: nothing was erased." />,
+          {
+            current: '/admin/subscribers/',
+            status: 400,
+          },
+        )
+      await erasePerson(lifecycleOf(c.env), c.env.MAIL, s.email, Date.now())
+      return c.redirect('/admin/subscribers?erased=1', 303)
+    },
+  )
 
   app.get('/admin/lessons', dash("The course's lessons with their reach"), async (c) => {
     const manifest = await content.manifest(c.env.CONTENT)
@@ -154,13 +292,6 @@ export function dashboardRoutes(content: SiteContent) {
 
   // ---- Broadcasts: the same actions as the API, as forms ----------------------------------------
 
-  const small = bodyLimit({ maxSize: 8192, onError: (c) => c.text('Too large.\n', 413) })
-  const formOf = async (c: Context<{ Bindings: Env }>) => {
-    const raw = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>)
-    return Object.fromEntries(
-      Object.entries(raw).flatMap(([k, v]) => (typeof v === 'string' && v.trim() !== '' ? [[k, v.trim()]] : [])),
-    ) as Record<string, string>
-  }
   const broadcastPage = async (
     env: Env,
     id: string,

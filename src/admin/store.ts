@@ -47,6 +47,8 @@ export interface SubscriberFilter {
   createdTo?: number
   /** At least this many lessons received. */
   lessonReached?: number
+  /** The address contains this (the dashboard's search box). */
+  emailContains?: string
 }
 
 /** Where the previous page ended: newest first, so (created_at, id) strictly below it. */
@@ -64,6 +66,7 @@ export async function listSubscribers(db: D1Database, f: SubscriberFilter, limit
          AND (?4 IS NULL OR created_at >= ?4) AND (?5 IS NULL OR created_at < ?5)
          AND (?6 IS NULL OR lesson_position >= ?6)
          AND (?7 IS NULL OR (created_at, id) < (?7, ?8))
+         AND (?10 IS NULL OR instr(email_normalized, lower(?10)) > 0)
        ORDER BY created_at DESC, id DESC LIMIT ?9`,
     )
     .bind(
@@ -76,6 +79,7 @@ export async function listSubscribers(db: D1Database, f: SubscriberFilter, limit
       after?.createdAt ?? null,
       after?.id ?? null,
       limit + 1,
+      f.emailContains ?? null,
     )
     .all<Subscriber>()
   const page = results.slice(0, limit)
@@ -100,20 +104,15 @@ export async function subscriberHistory(db: D1Database, id: string) {
   return { deliveries: presentRows(deliveries), events: presentRows(events), emailEvents: presentRows(emailEvents) }
 }
 
-/** The dashboard's search: address containing `q`, status and source (empty means any); newest 200. */
-export async function searchSubscribers(db: D1Database, f: { q: string; status: string; source: string }) {
+/** The sources subscribers came from, most frequent first (the dashboard's select). */
+export async function knownSources(db: D1Database): Promise<string[]> {
   const { results } = await db
-    .prepare(
-      `SELECT * FROM subscribers WHERE (?1 = '' OR instr(email_normalized, lower(?1)) > 0)
-         AND (?2 = '' OR status = ?2) AND (?3 = '' OR source = ?3)
-       ORDER BY created_at DESC LIMIT 200`,
-    )
-    .bind(f.q, f.status, f.source)
-    .all<Subscriber>()
-  return results
+    .prepare('SELECT source FROM subscribers WHERE source IS NOT NULL GROUP BY source ORDER BY count(*) DESC LIMIT 100')
+    .all<{ source: string }>()
+  return results.map((r) => r.source)
 }
 
-/** A job that failed every retry, as the dead-letter consumer kept it. */
+/** One dead letter, as the dashboard lists it. */
 export interface DeadLetter {
   id: number
   queue: string

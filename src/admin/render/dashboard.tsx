@@ -221,48 +221,303 @@ export const Overview = ({
   )
 }
 
-/** Subscribers, searchable by address and filtered by status and source. */
-export const SubscriberTable = ({
-  rows,
-  q,
-  status,
-  source,
-}: {
-  rows: Subscriber[]
+/** The list's filters, as the form and the links carry them. */
+export interface ListFilters {
   q: string
   status: string
   source: string
+}
+
+const query = (f: ListFilters, extra: Record<string, string> = {}) => {
+  const params = new URLSearchParams()
+  for (const [k, v] of Object.entries({ ...f, ...extra })) if (v) params.set(k, v)
+  const text = params.toString()
+  return text ? `?${text}` : ''
+}
+
+const day = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().slice(0, 10))
+
+/**
+ * Subscribers, newest first, a page at a time: search by address, status and source as selects,
+ * a CSV of the same filter, and each address a link to its own page.
+ */
+export const SubscriberTable = (p: {
+  rows: Subscriber[]
+  filters: ListFilters
+  statuses: readonly string[]
+  sources: string[]
+  /** The next page's cursor, when there is one. */
+  next?: string
+  /** This is not the first page. */
+  paged: boolean
+  error?: string
+  notice?: string
 }) => (
   <>
     <h1>Subscribers</h1>
-    <form method="get" action="/admin/subscribers">
+    {p.notice ? <p class="notice">{p.notice}</p> : null}
+    {p.error ? (
+      <p class="notice error" role="alert">
+        {p.error}
+      </p>
+    ) : null}
+    <form class="filters" method="get" action="/admin/subscribers">
       <p>
-        <label for="q">Address contains</label> <input id="q" name="q" value={q} /> <label for="status">Status</label>{' '}
-        <input id="status" name="status" value={status} /> <label for="source">Source</label>{' '}
-        <input id="source" name="source" value={source} /> <button type="submit">Search</button>
+        <label for="q">Address contains</label>
+        <input id="q" name="q" value={p.filters.q} maxlength={100} />
+      </p>
+      <p>
+        <label for="status">Status</label>
+        <select id="status" name="status">
+          <option value="">Any status</option>
+          {p.statuses.map((s) => (
+            <option value={s} selected={s === p.filters.status}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </p>
+      <p>
+        <label for="source">Source</label>
+        <select id="source" name="source">
+          <option value="">Any source</option>
+          {[...new Set([...p.sources, ...(p.filters.source ? [p.filters.source] : [])])].map((s) => (
+            <option value={s} selected={s === p.filters.source}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </p>
+      <p>
+        <button type="submit">Search</button>
       </p>
     </form>
+    <p>
+      <a class="button" href={`/admin/subscribers.csv${query(p.filters)}`} download="subscribers.csv">
+        Download these as CSV
+      </a>
+    </p>
+    {p.rows.length === 0 ? <p>No subscriber matches.</p> : null}
     <table>
+      <caption>Subscribers, newest first</caption>
       <thead>
         <tr>
-          {['Email', 'Status', 'Lessons', 'Source', 'Campaign', 'Signed up'].map((h) => (
+          {['Email', 'Status', 'Lessons', 'New essays', 'Source', 'Campaign', 'Signed up'].map((h) => (
             <th scope="col">{h}</th>
           ))}
         </tr>
       </thead>
       <tbody>
-        {rows.map((s) => (
+        {p.rows.map((s) => (
           <tr>
-            <td>{s.email}</td>
+            <td>
+              <a href={`/admin/subscribers/${s.id}`}>{s.email}</a>
+            </td>
             <td>{s.status}</td>
             <td>{s.lesson_position}</td>
+            <td>{s.newsletter ?? 'none'}</td>
             <td>{s.source ?? ''}</td>
             <td>{s.utm_campaign ?? ''}</td>
-            <td>{new Date(s.created_at).toISOString().slice(0, 10)}</td>
+            <td>{day(s.created_at)}</td>
           </tr>
         ))}
       </tbody>
     </table>
+    <nav aria-label="Pages">
+      <p>
+        {p.paged ? <a href={`/admin/subscribers${query(p.filters)}`}>First page</a> : null}
+        {p.paged && p.next ? ' · ' : null}
+        {p.next ? <a href={`/admin/subscribers${query(p.filters, { cursor: p.next })}`}>Next page</a> : null}
+      </p>
+    </nav>
+  </>
+)
+
+const when = (v: unknown) => (typeof v === 'string' ? v.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '')
+
+/** A table of rows the admin API presents (times already ISO 8601), with the columns named. */
+const Rows = ({
+  caption,
+  rows,
+  columns,
+}: {
+  caption: string
+  rows: Record<string, unknown>[]
+  columns: [string, string][]
+}) =>
+  rows.length === 0 ? (
+    <p>{caption}: none.</p>
+  ) : (
+    <table>
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          {columns.map(([, label]) => (
+            <th scope="col">{label}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr>
+            {columns.map(([key]) => {
+              const v = r[key]
+              return (
+                <td>
+                  {key.endsWith('at')
+                    ? when(v)
+                    : typeof v === 'object' && v !== null
+                      ? JSON.stringify(v)
+                      : String(v ?? '')}
+                </td>
+              )
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+
+/** One subscriber: who, what they receive, their consent evidence, history, emails, provider events. */
+export const SubscriberPage = (p: {
+  s: Subscriber
+  courseTitle: string
+  history: {
+    deliveries: Record<string, unknown>[]
+    events: Record<string, unknown>[]
+    emailEvents: Record<string, unknown>[]
+  }
+}) => {
+  const { s } = p
+  const facts: [string, string][] = [
+    [
+      'Status in the course',
+      `${s.status} (${p.courseTitle}, round ${s.course_round}, ${s.lesson_position} lessons received)`,
+    ],
+    ['New essays', s.newsletter ?? 'none'],
+    ['First name', s.first_name ?? ''],
+    ['Time zone', s.timezone],
+    ['Next lesson', s.next_send_at ? when(new Date(s.next_send_at).toISOString()) : ''],
+    ['Signed up', when(new Date(s.created_at).toISOString())],
+    ['Source', s.source ?? ''],
+    ['Landing page', s.landing_path ?? ''],
+    ['Referrer', s.referrer ?? ''],
+    ['UTM', [s.utm_source, s.utm_medium, s.utm_campaign, s.utm_term, s.utm_content].filter(Boolean).join(' · ')],
+  ]
+  const consent = (
+    label: string,
+    c: { at: number | null; ip: string | null; ua: string | null; text: string | null },
+  ) =>
+    c.text ? (
+      <section aria-label={label}>
+        <h3>{label}</h3>
+        <dl>
+          <dt>When</dt>
+          <dd>{c.at ? when(new Date(c.at).toISOString()) : ''}</dd>
+          <dt>IP address</dt>
+          <dd>{c.ip ?? 'not recorded'}</dd>
+          <dt>Browser</dt>
+          <dd>{c.ua ?? 'not recorded'}</dd>
+          <dt>Wording agreed to</dt>
+          <dd>{c.text}</dd>
+        </dl>
+      </section>
+    ) : null
+  return (
+    <>
+      <h1>{s.email}</h1>
+      <p>
+        <a href="/admin/subscribers">All subscribers</a>
+      </p>
+      <dl>
+        {facts.map(([k, v]) => (
+          <>
+            <dt>{k}</dt>
+            <dd>{v || '–'}</dd>
+          </>
+        ))}
+      </dl>
+      <h2>Consent evidence</h2>
+      {consent('The course', { at: s.consent_at, ip: s.consent_ip, ua: s.consent_user_agent, text: s.consent_text })}
+      {consent('New essays', {
+        at: s.newsletter_consent_at,
+        ip: s.newsletter_consent_ip,
+        ua: s.newsletter_consent_user_agent,
+        text: s.newsletter_consent_text,
+      })}
+      <h2>History</h2>
+      <Rows
+        caption="What happened"
+        rows={p.history.events}
+        columns={[
+          ['at', 'When'],
+          ['type', 'What'],
+          ['data', 'Details'],
+        ]}
+      />
+      <h2>Lessons sent</h2>
+      <Rows
+        caption="Deliveries"
+        rows={p.history.deliveries}
+        columns={[
+          ['round', 'Round'],
+          ['lesson', 'Lesson'],
+          ['status', 'Status'],
+          ['sent_at', 'Sent'],
+        ]}
+      />
+      <h2>What the mail provider reported</h2>
+      <Rows
+        caption="Provider events"
+        rows={p.history.emailEvents}
+        columns={[
+          ['occurred_at', 'When'],
+          ['type', 'Event'],
+          ['email_id', 'Email'],
+        ]}
+      />
+      <h2>Their data (GDPR)</h2>
+      <div class="actions">
+        <a class="button" href={`/admin/subscribers/${s.id}/export.json`} download={`${s.id}.json`}>
+          Download everything held (JSON)
+        </a>
+        <a class="button" href={`/admin/subscribers/${s.id}/erase`}>
+          Erase this person…
+        </a>
+      </div>
+    </>
+  )
+}
+
+/** Erasure asks first: the address typed again, as confirmation. */
+export const EraseConfirm = ({ s, error }: { s: Subscriber; error?: string }) => (
+  <>
+    <h1>Erase {s.email}?</h1>
+    <p>
+      Every row about this address goes at once: subscriptions, history, emails sent, provider events. Only a one-way
+      hash stays, so the address is never stored or mailed again. This cannot be undone.
+    </p>
+    {error ? (
+      <p class="notice error" role="alert">
+        {error}
+      </p>
+    ) : null}
+    <form class="signup" method="post" action={`/admin/subscribers/${s.id}/erase`}>
+      <p>
+        <label for="confirm">Type the address to confirm</label>
+        <input
+          id="confirm"
+          name="confirm"
+          type="email"
+          required
+          autocomplete="off"
+          aria-invalid={error ? 'true' : undefined}
+        />
+      </p>
+      <p>
+        <button type="submit">Erase for good</button> <a href={`/admin/subscribers/${s.id}`}>Keep it</a>
+      </p>
+    </form>
   </>
 )
 
