@@ -133,8 +133,13 @@ describe('a signed-in marketer', () => {
     expect(await textsOf(html, 'section h2')).toHaveLength(5)
     expect(await attrsOf(html, 'iframe', 'src')).toEqual([1, 2, 3, 4, 5].map((n) => `/admin/lessons/${n}/html`))
     expect((await textsOf(html, 'section p')).join(' ')).toMatch(/\d+\.\d KB of HTML/)
-    const lesson = await page('/admin/lessons/2/html', session)
-    expect(await lesson.text()).toContain('What are Spine Exercises?')
+    const lesson = await (await page('/admin/lessons/2/html', session)).text()
+    expect(lesson).toContain('What are Spine Exercises?')
+    // Sample values, not raw placeholders, in the HTML and in the text part shown beside it.
+    expect(lesson).toContain('Hi Anna,')
+    expect(lesson).not.toMatch(/\{\{[a-z_]+\}\}/)
+    expect(html).not.toMatch(/\{\{[a-z_]+\}\}/)
+    expect((await textsOf(html, 'pre')).join('')).toContain('Hi Anna,')
     expect((await page('/admin/lessons/2/html')).status).toBe(303)
   })
 

@@ -30,6 +30,7 @@ import { broadcastIdSchema, broadcastSchema, broadcastTestSchema, STATUSES } fro
 import { endSession, openSession } from './sessions'
 import { courseStats, lessonReach, signupsPerDay } from './stats'
 import { knownSources, listDeadLetters, listSubscribers, type SubscriberFilter, subscriberHistory } from './store'
+import { sampleFilled } from './test-send'
 
 /** A dashboard page, behind the session cookie. */
 const dash = (summary: string, responses: Record<number, unknown> = {}) =>
@@ -266,7 +267,10 @@ export function dashboardRoutes(content: SiteContent) {
     const manifest = await content.manifest(c.env.CONTENT)
     const lessons = await Promise.all(
       (manifest.courses[DEFAULT_COURSE]?.lessons ?? []).map(async (l, i) => {
-        const t = await content.lesson(c.env.CONTENT, manifest, DEFAULT_COURSE, i + 1)
+        const raw = await content.lesson(c.env.CONTENT, manifest, DEFAULT_COURSE, i + 1)
+        // As a subscriber gets it: sample values in place of the placeholders.
+        const t =
+          raw && sampleFilled(raw, c.env.PUBLIC_URL || manifest.settings.baseUrl, manifest.settings, DEFAULT_COURSE)
         return {
           n: i + 1,
           subject: l.subject,
@@ -281,8 +285,9 @@ export function dashboardRoutes(content: SiteContent) {
 
   app.get('/admin/lessons/:n/html', dash('One lesson as HTML', { 404: pageSpec('No such lesson') }), async (c) => {
     const manifest = await content.manifest(c.env.CONTENT)
-    const lesson = await content.lesson(c.env.CONTENT, manifest, DEFAULT_COURSE, Number(c.req.param('n')))
-    if (!lesson) return c.notFound()
+    const raw = await content.lesson(c.env.CONTENT, manifest, DEFAULT_COURSE, Number(c.req.param('n')))
+    if (!raw) return c.notFound()
+    const lesson = sampleFilled(raw, c.env.PUBLIC_URL || manifest.settings.baseUrl, manifest.settings, DEFAULT_COURSE)
     return c.html(lesson.html, 200, {
       'Content-Security-Policy':
         "default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; frame-ancestors 'self'",
@@ -306,7 +311,12 @@ export function dashboardRoutes(content: SiteContent) {
       `Broadcast: ${entry?.title ?? b.path}`,
       <BroadcastPage
         b={presentBroadcast(b, manifest)}
-        text={template?.text ?? 'This essay or letter is no longer published.'}
+        text={
+          template
+            ? sampleFilled(template, env.PUBLIC_URL || manifest.settings.baseUrl, manifest.settings, DEFAULT_COURSE)
+                .text
+            : 'This essay or letter is no longer published.'
+        }
         bytes={new TextEncoder().encode(template?.html ?? '').length}
         {...extra}
       />,
