@@ -121,6 +121,12 @@ describe('a signed-in marketer', () => {
     // Rates as percentages a person reads, not 0.6667.
     expect(html).toContain('Confirm rate: <strong>66.7%</strong>')
     expect(html).not.toContain('0.6667')
+    // By source and campaign, per lesson, per broadcast: figures a marketer compares.
+    expect(await textsOf(html, 'h2')).toEqual(
+      expect.arrayContaining(['By source and campaign', 'Per lesson', 'Per broadcast']),
+    )
+    const bySource = await textsOf(html, 'tbody tr')
+    expect(bySource).toEqual(expect.arrayContaining([expect.stringMatching(/^partner\s*\(none\)\s*1\s*100%\s*0$/)]))
   })
 
   it('finds subscribers by address and status', async () => {

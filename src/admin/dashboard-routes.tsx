@@ -28,7 +28,7 @@ import {
 } from './render/dashboard'
 import { broadcastIdSchema, broadcastSchema, broadcastTestSchema, STATUSES } from './schemas'
 import { endSession, openSession } from './sessions'
-import { courseStats, lessonReach, signupsPerDay } from './stats'
+import { broadcastTable, courseStats, lessonReach, signupsPerDay, sourceTable } from './stats'
 import { knownSources, listDeadLetters, listSubscribers, type SubscriberFilter, subscriberHistory } from './store'
 import { sampleFilled } from './test-send'
 
@@ -110,10 +110,12 @@ export function dashboardRoutes(content: SiteContent) {
   app.get('/admin', dash('The overview: signups per day, funnel, rates'), async (c) => {
     const manifest = await content.manifest(c.env.CONTENT)
     const lessons = manifest.courses[DEFAULT_COURSE]?.lessons.length ?? 0
-    const [stats, days, reach] = await Promise.all([
+    const [stats, days, reach, sources, broadcasts] = await Promise.all([
       courseStats(c.env.DB, { from: 0, to: Number.MAX_SAFE_INTEGER }),
       signupsPerDay(c.env.DB, Date.now(), 30),
       lessonReach(c.env.DB, lessons),
+      sourceTable(c.env.DB),
+      broadcastTable(c.env.DB),
     ])
     const funnel = [
       { step: 'Signed up', count: stats.funnel.signed_up },
@@ -121,7 +123,12 @@ export function dashboardRoutes(content: SiteContent) {
       ...reach.map((count, i) => ({ step: `Lesson ${i + 1}`, count })),
       { step: 'Completed', count: stats.funnel.completed },
     ]
-    return page(c.env, 'Overview', <Overview stats={stats} days={days} funnel={funnel} />, { current: '/admin' })
+    return page(
+      c.env,
+      'Overview',
+      <Overview stats={stats} days={days} funnel={funnel} sources={sources} broadcasts={broadcasts} />,
+      { current: '/admin' },
+    )
   })
 
   const small = bodyLimit({ maxSize: 8192, onError: (c) => c.text('Too large.\n', 413) })

@@ -91,3 +91,52 @@ export async function signupsPerDay(db: D1Database, now: number, days: number) {
     return { day, signups: byDay.get(day) ?? 0 }
   })
 }
+
+/** Signups, confirmations and clickers by source and UTM campaign (all time), the largest first. */
+export async function sourceTable(db: D1Database) {
+  const { results } = await db
+    .prepare(
+      `SELECT coalesce(s.source, '') AS source, coalesce(s.utm_campaign, '') AS campaign, count(*) AS signups,
+              count(s.confirmed_at) AS confirmed, count(c.subscriber_id) AS clicked
+       FROM subscribers s
+       LEFT JOIN (SELECT DISTINCT subscriber_id FROM email_events WHERE type = 'email.clicked') c ON c.subscriber_id = s.id
+       GROUP BY 1, 2 ORDER BY signups DESC, source, campaign LIMIT 50`,
+    )
+    .all<{ source: string; campaign: string; signups: number; confirmed: number; clicked: number }>()
+  return results.map((r) => ({ ...r, confirm_rate: ratio(r.confirmed, r.signups) }))
+}
+
+/** Each broadcast sent (or sending): what the provider reported of its emails, and who left after it. */
+export async function broadcastTable(db: D1Database) {
+  const { results } = await db
+    .prepare(
+      `SELECT b.id, b.path, b.status, b.recipients, b.sent,
+         (SELECT count(DISTINCT e.email_id) FROM broadcast_recipients r JOIN email_events e ON e.email_id = r.message_id
+           WHERE r.broadcast_id = b.id AND e.type = 'email.delivered') AS delivered,
+         (SELECT count(DISTINCT e.email_id) FROM broadcast_recipients r JOIN email_events e ON e.email_id = r.message_id
+           WHERE r.broadcast_id = b.id AND e.type = 'email.clicked') AS clicked,
+         (SELECT count(DISTINCT e.email_id) FROM broadcast_recipients r JOIN email_events e ON e.email_id = r.message_id
+           WHERE r.broadcast_id = b.id AND e.type = 'email.bounced') AS bounced,
+         (SELECT count(DISTINCT e.email_id) FROM broadcast_recipients r JOIN email_events e ON e.email_id = r.message_id
+           WHERE r.broadcast_id = b.id AND e.type = 'email.complained') AS complained,
+         -- Left the newsletter after this broadcast, before the next one they were sent.
+         (SELECT count(*) FROM broadcast_recipients r JOIN subscribers s ON s.id = r.subscriber_id
+           WHERE r.broadcast_id = b.id AND r.status = 'sent' AND s.newsletter_left_at >= r.sent_at
+             AND s.newsletter_left_at < coalesce((SELECT min(r2.sent_at) FROM broadcast_recipients r2
+               WHERE r2.subscriber_id = r.subscriber_id AND r2.status = 'sent' AND r2.sent_at > r.sent_at), 9e15)) AS unsubscribed
+       FROM broadcasts b WHERE b.status IN ('sending', 'paused', 'sent') ORDER BY b.created_at DESC LIMIT 50`,
+    )
+    .all<{
+      id: string
+      path: string
+      status: string
+      recipients: number
+      sent: number
+      delivered: number
+      clicked: number
+      bounced: number
+      complained: number
+      unsubscribed: number
+    }>()
+  return results
+}

@@ -1,7 +1,33 @@
 import type { Subscriber } from '../../subscribers/store'
-import type { courseStats } from '../stats'
+import type { broadcastTable, courseStats, sourceTable } from '../stats'
 
 type Stats = Awaited<ReturnType<typeof courseStats>>
+type Sources = Awaited<ReturnType<typeof sourceTable>>
+type Broadcasts = Awaited<ReturnType<typeof broadcastTable>>
+
+/** A table of figures: a header row, then one row per item, the first cell naming it. */
+const Figures = ({ caption, head, rows }: { caption: string; head: string[]; rows: (string | number)[][] }) => (
+  <table>
+    <caption>{caption}</caption>
+    <thead>
+      <tr>
+        {head.map((h) => (
+          <th scope="col">{h}</th>
+        ))}
+      </tr>
+    </thead>
+    <tbody>
+      {rows.map(([first, ...rest]) => (
+        <tr>
+          <th scope="row">{first}</th>
+          {rest.map((v) => (
+            <td>{v}</td>
+          ))}
+        </tr>
+      ))}
+    </tbody>
+  </table>
+)
 
 /** The dashboard's sections, in its navigation. */
 const SECTIONS = [
@@ -178,10 +204,14 @@ export const Overview = ({
   stats,
   days,
   funnel,
+  sources,
+  broadcasts,
 }: {
   stats: Stats
   days: { day: string; signups: number }[]
   funnel: { step: string; count: number }[]
+  sources: Sources
+  broadcasts: Broadcasts
 }) => {
   const first = funnel[0]?.count ?? 0
   return (
@@ -217,6 +247,53 @@ export const Overview = ({
           ))}
         </tbody>
       </table>
+      <h2>By source and campaign</h2>
+      <Figures
+        caption="Signups by source and UTM campaign, all time"
+        head={['Source', 'Campaign', 'Signups', 'Confirm rate', 'Clicked an email']}
+        rows={sources.map((r) => [
+          r.source || '(none)',
+          r.campaign || '(none)',
+          r.signups,
+          percent(r.confirm_rate),
+          r.clicked,
+        ])}
+      />
+      <h2>Per lesson</h2>
+      <Figures
+        caption="Each lesson: what the mail provider reported, and who left the course after it"
+        head={['Lesson', 'Sent', 'Delivered', 'Clicked', 'Bounced', 'Complained', 'Unsubscribed after it']}
+        rows={(stats.lessons as Record<string, number>[]).map((l) => [
+          `Lesson ${l.lesson}`,
+          l.sent ?? 0,
+          l.delivered ?? 0,
+          l.clicked ?? 0,
+          l.bounced ?? 0,
+          l.complained ?? 0,
+          (stats.unsubscribes_by_lesson as Record<string, number>[]).find((u) => u.after_lesson === l.lesson)
+            ?.unsubscribed ?? 0,
+        ])}
+      />
+      <h2>Per broadcast</h2>
+      {broadcasts.length === 0 ? (
+        <p>
+          No broadcast sent yet. <a href="/admin/broadcasts">Send one</a>.
+        </p>
+      ) : (
+        <Figures
+          caption="Each broadcast: what the mail provider reported, and who left the new essays after it"
+          head={['Broadcast', 'Sent', 'Delivered', 'Clicked', 'Bounced', 'Complained', 'Unsubscribed after it']}
+          rows={broadcasts.map((b) => [
+            b.path,
+            b.sent,
+            b.delivered,
+            b.clicked,
+            b.bounced,
+            b.complained,
+            b.unsubscribed,
+          ])}
+        />
+      )}
     </>
   )
 }
