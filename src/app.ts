@@ -5,6 +5,7 @@ import { adminApiRoutes } from './admin/api-routes'
 import { adminNoStore } from './admin/auth'
 import { broadcastRoutes } from './admin/broadcast-routes'
 import { dashboardRoutes } from './admin/dashboard-routes'
+import { importPageRoutes } from './admin/import-page-routes'
 import { describeRoute, errorSchema, json, page, problem } from './lib/api'
 import { ApiError, asApiError } from './lib/errors'
 import { securityHeaders } from './lib/security'
@@ -85,6 +86,7 @@ export function createApp(content: SiteContent, options: AppOptions = {}) {
   app.route('/', adminApiRoutes(content))
   app.route('/', broadcastRoutes(content))
   app.route('/', dashboardRoutes(content))
+  app.route('/', importPageRoutes(content))
   app.get(
     '/api/openapi.json',
     describeRoute({ summary: 'This document', tags: ['docs'], responses: { 200: json('OpenAPI 3.1') } }),

@@ -33,6 +33,7 @@ const Figures = ({ caption, head, rows }: { caption: string; head: string[]; row
 const SECTIONS = [
   ['/admin', 'Overview'],
   ['/admin/subscribers', 'Subscribers'],
+  ['/admin/import', 'Import'],
   ['/admin/lessons', 'Lessons'],
   ['/admin/broadcasts', 'Broadcasts'],
   ['/admin/dead-letters', 'Dead letters'],
