@@ -20,7 +20,7 @@ header.site{display:flex;flex-wrap:wrap;gap:.25rem 1.5rem;align-items:baseline;j
 .brand{font-weight:700;text-decoration:none;color:var(--fg)}
 nav.primary ul{display:flex;flex-wrap:wrap;gap:1rem;list-style:none;margin:0;padding:0;font-size:1rem}
 nav.primary a{display:inline-block;padding:.5rem 0}
-header.admin,header.admin~main{max-width:72rem}form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end}form.filters p{margin:0}form.filters input,form.filters select{width:auto}header.admin form{margin:0}nav.primary a[aria-current=page]{font-weight:700}
+header.admin,header.admin~main{max-width:72rem}header.admin~main table{border-collapse:collapse}.scroll{max-width:100%;overflow-x:auto}header.admin~main th,header.admin~main td{padding:.35rem .75rem;text-align:left;border-bottom:1px solid var(--rule);vertical-align:top}header.admin~main caption{text-align:left;font-style:italic;padding:.25rem 0}figure.chart{margin:0}figure.chart svg{min-width:40rem}form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end}form.filters p{margin:0}form.filters input,form.filters select{width:auto}header.admin form{margin:0}nav.primary a[aria-current=page]{font-weight:700}
 .crumbs ol{display:flex;flex-wrap:wrap;align-items:baseline;list-style:none;margin:1.25rem 0 0;padding:0;font:.95rem/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--muted)}
 .crumbs li+li::before{content:">";padding:0 .5rem}
 .crumbs a{display:inline-block;padding:.25rem 0}

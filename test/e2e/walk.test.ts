@@ -235,6 +235,51 @@ describe('a reader, a subscriber and a marketer, in a real browser', () => {
     await page.goto(`${BASE}/admin/dead-letters`)
     expect(await page.locator('h1').textContent()).toBe('Dead letters')
     expect(await accessibilityProblems(page)).toEqual([])
+
+    // The overview at a phone's width and a desktop's: readable, and no violation at either.
+    for (const width of [412, 1280]) {
+      await page.setViewportSize({ width, height: 900 })
+      await page.goto(`${BASE}/admin`)
+      expect(await accessibilityProblems(page), `overview at ${width} px`).toEqual([])
+      await page.screenshot({ path: join(ARTEFACTS, `admin-overview-${width}.png`), fullPage: true })
+    }
+
+    // The subscribers: a CSV of the list from its button, then one subscriber's page, and erasure.
+    await page.goto(`${BASE}/admin/subscribers`)
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download these as CSV' }).click(),
+    ])
+    const csv = await readFile((await download.path()) as string, 'utf8')
+    expect(csv.split('\r\n')[0]).toMatch(/^id,email,/)
+    expect(csv).toContain('kiri@example.com')
+    await page.getByRole('link', { name: 'kiri@example.com' }).click()
+    expect(await page.locator('h1').textContent()).toBe('kiri@example.com')
+    expect(await accessibilityProblems(page)).toEqual([])
+    await page.getByRole('link', { name: 'Erase this person…' }).click()
+    expect(await accessibilityProblems(page)).toEqual([])
+    await page.getByLabel('Type the address to confirm').fill('kiri@example.com')
+    await page.getByRole('button', { name: 'Erase for good' }).click()
+    expect(await page.locator('main').textContent()).toContain('Erased: nothing about that address remains.')
+    expect(await page.locator('tbody td:first-child').allTextContents()).not.toContain('kiri@example.com')
+
+    // The import page: the dry run first, then the import.
+    await page.getByRole('link', { name: 'Import' }).click()
+    expect(await accessibilityProblems(page)).toEqual([])
+    await page.setInputFiles('input[type=file]', {
+      name: 'list.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        'email,consent_at,consent_text,status\r\nimported@example.com,2026-11-01T00:00:00Z,Agreed at a workshop,completed\r\nnot-an-address,2026-11-01T00:00:00Z,x,active\r\n',
+      ),
+    })
+    await page.getByRole('button', { name: /check/i }).click()
+    expect(await page.locator('main').textContent()).toContain('Nothing has been imported yet')
+    expect(await accessibilityProblems(page)).toEqual([])
+    await page.getByRole('button', { name: 'Import 1 subscriber' }).click()
+    expect(await accessibilityProblems(page)).toEqual([])
+    await page.goto(`${BASE}/admin/subscribers?q=imported`)
+    expect(await page.locator('tbody td:first-child').allTextContents()).toEqual(['imported@example.com'])
     await context.close()
   })
 

@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx'
 import type { Subscriber } from '../../subscribers/store'
 import type { broadcastTable, courseStats, sourceTable } from '../stats'
 
@@ -5,28 +6,40 @@ type Stats = Awaited<ReturnType<typeof courseStats>>
 type Sources = Awaited<ReturnType<typeof sourceTable>>
 type Broadcasts = Awaited<ReturnType<typeof broadcastTable>>
 
+/**
+ * A wide table or chart in a box that scrolls sideways on a phone; focusable and named, so that
+ * keyboard users can scroll it too (WCAG 2.1.1).
+ */
+export const Scroll = ({ label, children }: { label: string; children: Child }) => (
+  <section class="scroll" tabindex={0} aria-label={label}>
+    {children}
+  </section>
+)
+
 /** A table of figures: a header row, then one row per item, the first cell naming it. */
 const Figures = ({ caption, head, rows }: { caption: string; head: string[]; rows: (string | number)[][] }) => (
-  <table>
-    <caption>{caption}</caption>
-    <thead>
-      <tr>
-        {head.map((h) => (
-          <th scope="col">{h}</th>
-        ))}
-      </tr>
-    </thead>
-    <tbody>
-      {rows.map(([first, ...rest]) => (
+  <Scroll label={caption}>
+    <table>
+      <caption>{caption}</caption>
+      <thead>
         <tr>
-          <th scope="row">{first}</th>
-          {rest.map((v) => (
-            <td>{v}</td>
+          {head.map((h) => (
+            <th scope="col">{h}</th>
           ))}
         </tr>
-      ))}
-    </tbody>
-  </table>
+      </thead>
+      <tbody>
+        {rows.map(([first, ...rest]) => (
+          <tr>
+            <th scope="row">{first}</th>
+            {rest.map((v) => (
+              <td>{v}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </Scroll>
 )
 
 /** The dashboard's sections, in its navigation. */
@@ -127,51 +140,53 @@ export const SignupChart = ({ days }: { days: { day: string; signups: number }[]
   const every = Math.max(1, Math.ceil(days.length / 8))
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-labelledby="chart-title chart-desc">
-        <title id="chart-title">Signups per day</title>
-        <desc id="chart-desc">
-          {days.length} days from {days[0] ? shortDay(days[0].day) : '–'} to{' '}
-          {days.at(-1) ? shortDay(days.at(-1)?.day ?? '') : '–'}: {total} signups in all. The table below gives each
-          day.
-        </desc>
-        {[0, top / 2, top].map((v) => (
-          <g>
-            <line x1={left} x2={width - right} y1={y(v)} y2={y(v)} stroke="currentColor" stroke-opacity="0.2" />
-            <text x={left - 6} y={y(v) + 4} text-anchor="end" font-size="12" fill="currentColor">
-              {Number.isInteger(v) ? v : v.toFixed(1)}
-            </text>
-          </g>
-        ))}
-        {days.map((d, i) => {
-          const h = (d.signups / top) * plot.h
-          const x = left + i * bar
-          return (
+      <Scroll label="Signups per day, chart">
+        <svg viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-labelledby="chart-title chart-desc">
+          <title id="chart-title">Signups per day</title>
+          <desc id="chart-desc">
+            {days.length} days from {days[0] ? shortDay(days[0].day) : '–'} to{' '}
+            {days.at(-1) ? shortDay(days.at(-1)?.day ?? '') : '–'}: {total} signups in all. The table below gives each
+            day.
+          </desc>
+          {[0, top / 2, top].map((v) => (
             <g>
-              <rect x={x + 1} y={upper + plot.h - h} width={Math.max(1, bar - 2)} height={h} fill="currentColor" />
-              {d.signups > 0 ? (
-                <text
-                  x={x + bar / 2}
-                  y={upper + plot.h - h - 3}
-                  text-anchor="middle"
-                  font-size="11"
-                  fill="currentColor"
-                >
-                  {d.signups}
-                </text>
-              ) : null}
-              {i % every === 0 ? (
-                <text x={x + bar / 2} y={height - lower + 16} text-anchor="middle" font-size="12" fill="currentColor">
-                  {shortDay(d.day)}
-                </text>
-              ) : null}
+              <line x1={left} x2={width - right} y1={y(v)} y2={y(v)} stroke="currentColor" stroke-opacity="0.2" />
+              <text x={left - 6} y={y(v) + 4} text-anchor="end" font-size="14" fill="currentColor">
+                {Number.isInteger(v) ? v : v.toFixed(1)}
+              </text>
             </g>
-          )
-        })}
-        <line x1={left} x2={width - right} y1={upper + plot.h} y2={upper + plot.h} stroke="currentColor" />
-        <text x={left + plot.w / 2} y={height - 6} text-anchor="middle" font-size="12" fill="currentColor">
-          Day (UTC)
-        </text>
-      </svg>
+          ))}
+          {days.map((d, i) => {
+            const h = (d.signups / top) * plot.h
+            const x = left + i * bar
+            return (
+              <g>
+                <rect x={x + 1} y={upper + plot.h - h} width={Math.max(1, bar - 2)} height={h} fill="currentColor" />
+                {d.signups > 0 ? (
+                  <text
+                    x={x + bar / 2}
+                    y={upper + plot.h - h - 3}
+                    text-anchor="middle"
+                    font-size="11"
+                    fill="currentColor"
+                  >
+                    {d.signups}
+                  </text>
+                ) : null}
+                {i % every === 0 ? (
+                  <text x={x + bar / 2} y={height - lower + 16} text-anchor="middle" font-size="14" fill="currentColor">
+                    {shortDay(d.day)}
+                  </text>
+                ) : null}
+              </g>
+            )
+          })}
+          <line x1={left} x2={width - right} y1={upper + plot.h} y2={upper + plot.h} stroke="currentColor" />
+          <text x={left + plot.w / 2} y={height - 6} text-anchor="middle" font-size="14" fill="currentColor">
+            Day (UTC)
+          </text>
+        </svg>
+      </Scroll>
       <figcaption>
         Signups per day over {days.length} days: {total} in all, at most {Math.max(0, ...days.map((d) => d.signups))} a
         day.
@@ -225,29 +240,31 @@ export const Overview = ({
         <strong>{percent(stats.completion_rate)}</strong> of confirmed subscribers
       </p>
       <h2>Course funnel</h2>
-      <table class="funnel">
-        <thead>
-          <tr>
-            <th scope="col">Step</th>
-            <th scope="col">Subscribers</th>
-            <th scope="col">Of those who signed up</th>
-          </tr>
-        </thead>
-        <tbody>
-          {funnel.map((f) => (
+      <Scroll label="Course funnel">
+        <table class="funnel">
+          <thead>
             <tr>
-              <th scope="row">{f.step}</th>
-              <td>{f.count}</td>
-              <td>
-                <progress max={100} value={first ? Math.round((f.count / first) * 1000) / 10 : 0}>
-                  {percent(first ? f.count / first : null)}
-                </progress>{' '}
-                {percent(first ? f.count / first : null)}
-              </td>
+              <th scope="col">Step</th>
+              <th scope="col">Subscribers</th>
+              <th scope="col">Of those who signed up</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {funnel.map((f) => (
+              <tr>
+                <th scope="row">{f.step}</th>
+                <td>{f.count}</td>
+                <td>
+                  <progress max={100} value={first ? Math.round((f.count / first) * 1000) / 10 : 0}>
+                    {percent(first ? f.count / first : null)}
+                  </progress>{' '}
+                  {percent(first ? f.count / first : null)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
       <h2>By source and campaign</h2>
       <Figures
         caption="Signups by source and UTM campaign, all time"
@@ -376,31 +393,33 @@ export const SubscriberTable = (p: {
       </a>
     </p>
     {p.rows.length === 0 ? <p>No subscriber matches.</p> : null}
-    <table>
-      <caption>Subscribers, newest first</caption>
-      <thead>
-        <tr>
-          {['Email', 'Status', 'Lessons', 'New essays', 'Source', 'Campaign', 'Signed up'].map((h) => (
-            <th scope="col">{h}</th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {p.rows.map((s) => (
+    <Scroll label="Subscribers, newest first">
+      <table>
+        <caption>Subscribers, newest first</caption>
+        <thead>
           <tr>
-            <td>
-              <a href={`/admin/subscribers/${s.id}`}>{s.email}</a>
-            </td>
-            <td>{s.status}</td>
-            <td>{s.lesson_position}</td>
-            <td>{s.newsletter ?? 'none'}</td>
-            <td>{s.source ?? ''}</td>
-            <td>{s.utm_campaign ?? ''}</td>
-            <td>{day(s.created_at)}</td>
+            {['Email', 'Status', 'Lessons', 'New essays', 'Source', 'Campaign', 'Signed up'].map((h) => (
+              <th scope="col">{h}</th>
+            ))}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {p.rows.map((s) => (
+            <tr>
+              <td>
+                <a href={`/admin/subscribers/${s.id}`}>{s.email}</a>
+              </td>
+              <td>{s.status}</td>
+              <td>{s.lesson_position}</td>
+              <td>{s.newsletter ?? 'none'}</td>
+              <td>{s.source ?? ''}</td>
+              <td>{s.utm_campaign ?? ''}</td>
+              <td>{day(s.created_at)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Scroll>
     <nav aria-label="Pages">
       <p>
         {p.paged ? <a href={`/admin/subscribers${query(p.filters)}`}>First page</a> : null}
