@@ -3,6 +3,7 @@
  * opening, then each `##` section), so the site and the course never drift apart. Each lesson is
  * compiled from emails/course/lesson.mjml with its part's HTML; links to the site get UTM tags.
  */
+import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { escapeHtml } from '../src/lib/escape'
@@ -21,27 +22,42 @@ export interface CourseBuild {
   lessons: LessonEmail[]
 }
 
+/** Every site link the build put in an email: its id in /r/ links, and the tagged path it leads to. */
+export type LinkTable = Map<string, string>
+
 /**
- * A site URL with the course's UTM tags, so analytics can tell the course's readers apart. Its
- * origin is the `{{site_url}}` placeholder, filled at send time with the Worker's PUBLIC_URL like
- * every other link of the email (under `npm start`, the local site; deployed, the real one).
+ * A site path with the email's UTM tags, so analytics can tell the course's readers apart. A
+ * placeholder as the campaign (a broadcast's id, known only when it is sent) stays a placeholder.
  */
-export function taggedUrl(site: SiteSettings, href: string, campaign: string, content: string): string {
+export function taggedPath(site: SiteSettings, href: string, campaign: string, content: string): string {
   const url = new URL(href, 'https://site.invalid')
   url.searchParams.set('utm_source', site.utmSource)
   url.searchParams.set('utm_medium', 'email')
   url.searchParams.set('utm_campaign', campaign)
   url.searchParams.set('utm_content', content)
-  // A placeholder as the campaign (a broadcast's id, known at send time) stays a placeholder.
   const query = url.search.replace(/%7B%7B([a-z_]+)%7D%7D/g, '{{$1}}')
-  return `{{site_url}}${url.pathname}${query}${url.hash}`
+  return `${url.pathname}${query}${url.hash}`
 }
 
-/** Absolute, tagged links in a part's HTML (its relative links point into the site). */
-export const tagLinks = (html: string, site: SiteSettings, campaign: string, content: string) =>
+/**
+ * An email's link into the site: through `/r/` on our own domain, which counts the click (the
+ * `{{click}}` token, signed per reader and email at send time) and redirects to the tagged path.
+ * Only the links listed in `links` redirect anywhere, so `/r/` is never an open redirect. Its origin
+ * is `{{site_url}}`, filled at send time with the Worker's PUBLIC_URL.
+ */
+export function trackedUrl(links: LinkTable, site: SiteSettings, href: string, campaign: string, content: string) {
+  const target = taggedPath(site, href, campaign, content)
+  const id = createHash('sha256').update(target).digest('base64url').slice(0, 12)
+  links.set(id, target)
+  return `{{site_url}}/r/{{click}}/${id}`
+}
+
+/** Tracked links in a part's HTML (its relative links point into the site). */
+export const tagLinks = (links: LinkTable, html: string, site: SiteSettings, campaign: string, content: string) =>
   html.replace(
     /href="(\/[^"]*)"/g,
-    (_, href: string) => `href="${escapeHtml(taggedUrl(site, href.replace(/&amp;/g, '&'), campaign, content))}"`,
+    (_, href: string) =>
+      `href="${escapeHtml(trackedUrl(links, site, href.replace(/&amp;/g, '&'), campaign, content))}"`,
   )
 
 export const firstWords = (html: string, max: number) => {
@@ -61,7 +77,13 @@ interface LessonInput {
   next?: EssayPart
 }
 
-function lessonValues(site: SiteSettings, course: string, title: string, x: LessonInput): Record<string, string> {
+function lessonValues(
+  links: LinkTable,
+  site: SiteSettings,
+  course: string,
+  title: string,
+  x: LessonInput,
+): Record<string, string> {
   const webPath = `${x.essay.path}${x.part.id ? `#${x.part.id}` : ''}`
   const intro =
     x.part.intro ?? (x.number === 1 ? `welcome to ${title}. Here is your first lesson.` : 'here is your next lesson.')
@@ -77,8 +99,8 @@ function lessonValues(site: SiteSettings, course: string, title: string, x: Less
     'lesson.title': escapeHtml(x.part.title),
     'lesson.intro': escapeHtml(intro),
     // Trusted: built from our own Markdown with raw HTML disabled.
-    'lesson.body': tagLinks(x.part.html, site, course, `lesson-${x.number}`),
-    'lesson.web_url': escapeHtml(taggedUrl(site, webPath, course, `lesson-${x.number}`)),
+    'lesson.body': tagLinks(links, x.part.html, site, course, `lesson-${x.number}`),
+    'lesson.web_url': escapeHtml(trackedUrl(links, site, webPath, course, `lesson-${x.number}`)),
     'lesson.next': escapeHtml(next),
   }
 }
@@ -88,6 +110,7 @@ export async function buildCourses(
   pages: PageModel[],
   site: SiteSettings,
   emailsDir: string,
+  links: LinkTable,
 ): Promise<Record<string, CourseBuild>> {
   const templatePath = join(emailsDir, 'course', 'lesson.mjml')
   const template = await readFile(templatePath, 'utf8')
@@ -98,7 +121,7 @@ export async function buildCourses(
     if (parts.length === 0) throw new EmailBuildError(`course ${course}: no essay names it in its front matter`)
     const lessons: LessonEmail[] = []
     for (const [i, { essay, part }] of parts.entries()) {
-      const values = lessonValues(site, course, settings.title, {
+      const values = lessonValues(links, site, course, settings.title, {
         essay,
         part,
         number: i + 1,

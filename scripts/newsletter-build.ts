@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { escapeHtml } from '../src/lib/escape'
 import type { BroadcastInfo, EmailTemplate } from '../src/site/manifest'
 import { newsletterOf, type PageModel, type SiteSettings } from '../src/ui/types'
-import { firstWords, taggedUrl, tagLinks } from './course-build'
+import { firstWords, type LinkTable, tagLinks, trackedUrl } from './course-build'
 import { compileMjml } from './email-build'
 
 /** A letter: a one-off email written in Markdown, not published as a page. */
@@ -31,6 +31,7 @@ export async function buildNewsletter(
   letters: Letter[],
   site: SiteSettings,
   emailsDir: string,
+  links: LinkTable,
 ): Promise<Record<string, EmailTemplate & BroadcastInfo>> {
   const templatePath = join(emailsDir, 'newsletter', 'essay.mjml')
   const template = await readFile(templatePath, 'utf8')
@@ -43,14 +44,14 @@ export async function buildNewsletter(
   for (const essay of essays.filter((e) => e.newsletter)) {
     const opening = essay.parts[0]?.html ?? ''
     const body = settings.wholeEssay ? essay.html : opening
-    const readUrl = taggedUrl(site, essay.path, CAMPAIGN, 'read-essay')
+    const readUrl = trackedUrl(links, site, essay.path, CAMPAIGN, 'read-essay')
     const compiled = await compile({
       'letter.subject': escapeHtml(essay.title),
       'letter.preheader': escapeHtml(essay.description),
       'letter.kicker': escapeHtml(`New essay · ${essay.readingMinutes} min read`),
       'letter.title': escapeHtml(essay.title),
       // Trusted: built from our own Markdown with raw HTML disabled.
-      'letter.body': tagLinks(body, site, CAMPAIGN, 'essay-link'),
+      'letter.body': tagLinks(links, body, site, CAMPAIGN, 'essay-link'),
       'letter.button': `<mj-button css-class="button" href="${escapeHtml(readUrl)}" align="left" padding="8px 24px 16px">Read the whole essay</mj-button>`,
     })
     out[essay.path] = {
@@ -67,7 +68,7 @@ export async function buildNewsletter(
       'letter.preheader': escapeHtml(letter.description || firstWords(letter.html, 110)),
       'letter.kicker': escapeHtml(settings.title),
       'letter.title': escapeHtml(letter.title),
-      'letter.body': tagLinks(letter.html, site, CAMPAIGN, 'letter-link'),
+      'letter.body': tagLinks(links, letter.html, site, CAMPAIGN, 'letter-link'),
       'letter.button': '',
     })
     out[letter.path] = {

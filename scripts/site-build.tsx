@@ -279,12 +279,15 @@ export async function buildSite(contentDir: string, emailsDir = join(root, 'emai
     contentType: HTML,
     body: `<!doctype html>${await (<NotFoundPage ctx={ctx} />).toString()}`,
   }
+  // Every site link the emails carry, by the id their /r/ links name.
+  const links = new Map<string, string>()
   const build: SiteBuild = {
     files,
     notFound,
     emails: await buildEmails(emailsDir, site),
-    courses: await buildCourses(pages, site, emailsDir),
-    broadcasts: await buildNewsletter(essays, await loadLetters(md, contentDir), site, emailsDir),
+    courses: await buildCourses(pages, site, emailsDir, links),
+    broadcasts: await buildNewsletter(essays, await loadLetters(md, contentDir), site, emailsDir, links),
+    links: Object.fromEntries([...links].sort(([a], [b]) => a.localeCompare(b))),
     settings: { ...site, nav: ctx.nav },
     styleSrc: hashSource(siteCss),
   }

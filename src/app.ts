@@ -13,6 +13,7 @@ import { outboxRoutes } from './mail/outbox-routes'
 import { webhookRoutes } from './providers/resend-routes'
 import type { SiteContent } from './site/content'
 import { siteRoutes } from './site/routes'
+import { clickRoutes } from './subscribers/click-routes'
 import { embedRoutes } from './subscribers/embed-routes'
 import { linkRoutes } from './subscribers/link-routes'
 import { signupRoutes } from './subscribers/signup-routes'
@@ -107,6 +108,7 @@ export function createApp(content: SiteContent, options: AppOptions = {}) {
     () => apiDocsPage(),
   )
   app.route('/', linkRoutes(content))
+  app.route('/', clickRoutes(content))
   app.route('/', outboxRoutes(content))
   app.route('/', siteRoutes(content))
   return app

@@ -97,8 +97,14 @@ describe('a broadcast sent now', () => {
     expect(mail.html).toContain('Hi &lt;b&gt;Ann&lt;/b&gt; &amp; Co,')
     expect(mail.text).toContain('Hi <b>Ann</b> & Co,')
     expect(mail.text).toContain('Opening paragraph of the fixture essay about sitting.')
-    expect(mail.html).toContain(
-      `http://localhost${ESSAY}?utm_source=${build.settings.utmSource}&amp;utm_medium=email&amp;utm_campaign=${sent.id}&amp;utm_content=read-essay`,
+    // "Read the whole essay" goes through /r/ on the site, which counts the click and leads to the
+    // essay tagged with this broadcast as its campaign.
+    const read = /href="([^"]+)"[^>]*>\s*Read the whole essay/.exec(mail.html)?.[1]?.replaceAll('&amp;', '&') ?? ''
+    expect(read.startsWith('http://localhost/r/')).toBe(true)
+    const to = await get(new URL(read).pathname, { redirect: 'manual' })
+    expect(to.status).toBe(302)
+    expect(to.headers.get('location')).toBe(
+      `${ESSAY}?utm_source=${build.settings.utmSource}&utm_medium=email&utm_campaign=${sent.id}&utm_content=read-essay`,
     )
     expect(Buffer.byteLength(mail.html)).toBeLessThanOrEqual(40 * 1024)
   })

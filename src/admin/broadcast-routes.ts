@@ -153,7 +153,7 @@ export async function sampleEmail(env: Env, content: SiteContent, b: Broadcast, 
     b,
     { id: 'test', email: to, first_name: 'Test' },
     now,
-    { unsubscribe: `${example}/unsubscribe`, preferences: `${example}/preferences` },
+    { unsubscribe: `${example}/unsubscribe`, preferences: `${example}/preferences`, click: 'sample' },
   )
   return { email, mailer: setup.mailer }
 }

@@ -28,7 +28,7 @@ import {
 } from './render/dashboard'
 import { broadcastIdSchema, broadcastSchema, broadcastTestSchema, STATUSES } from './schemas'
 import { endSession, openSession } from './sessions'
-import { broadcastTable, courseStats, lessonReach, signupsPerDay, sourceTable } from './stats'
+import { broadcastTable, clicksByEmail, courseStats, lessonReach, linkTable, signupsPerDay, sourceTable } from './stats'
 import { knownSources, listDeadLetters, listSubscribers, type SubscriberFilter, subscriberHistory } from './store'
 import { sampleFilled } from './test-send'
 
@@ -110,13 +110,17 @@ export function dashboardRoutes(content: SiteContent) {
   app.get('/admin', dash('The overview: signups per day, funnel, rates'), async (c) => {
     const manifest = await content.manifest(c.env.CONTENT)
     const lessons = manifest.courses[DEFAULT_COURSE]?.lessons.length ?? 0
-    const [stats, days, reach, sources, broadcasts] = await Promise.all([
+    const [stats, days, reach, sources, broadcasts, clicks, links] = await Promise.all([
       courseStats(c.env.DB, { from: 0, to: Number.MAX_SAFE_INTEGER }),
       signupsPerDay(c.env.DB, Date.now(), 30),
       lessonReach(c.env.DB, lessons),
       sourceTable(c.env.DB),
       broadcastTable(c.env.DB),
+      clicksByEmail(c.env.DB),
+      linkTable(c.env.DB),
     ])
+    const lessonClicks = (n: number) => clicks.get(`lesson:${DEFAULT_COURSE}:${n}`) ?? 0
+    const linkRows = links.map((l) => ({ ...l, target: manifest.links?.[l.link] ?? l.link }))
     const funnel = [
       { step: 'Signed up', count: stats.funnel.signed_up },
       { step: 'Confirmed', count: stats.funnel.confirmed },
@@ -126,7 +130,15 @@ export function dashboardRoutes(content: SiteContent) {
     return page(
       c.env,
       'Overview',
-      <Overview stats={stats} days={days} funnel={funnel} sources={sources} broadcasts={broadcasts} />,
+      <Overview
+        stats={stats}
+        days={days}
+        funnel={funnel}
+        sources={sources}
+        broadcasts={broadcasts}
+        lessonClicks={lessonClicks}
+        links={linkRows}
+      />,
       { current: '/admin' },
     )
   })

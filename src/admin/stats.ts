@@ -99,7 +99,7 @@ export async function sourceTable(db: D1Database) {
       `SELECT coalesce(s.source, '') AS source, coalesce(s.utm_campaign, '') AS campaign, count(*) AS signups,
               count(s.confirmed_at) AS confirmed, count(c.subscriber_id) AS clicked
        FROM subscribers s
-       LEFT JOIN (SELECT DISTINCT subscriber_id FROM email_events WHERE type = 'email.clicked') c ON c.subscriber_id = s.id
+       LEFT JOIN (SELECT DISTINCT subscriber_id FROM clicks) c ON c.subscriber_id = s.id
        GROUP BY 1, 2 ORDER BY signups DESC, source, campaign LIMIT 50`,
     )
     .all<{ source: string; campaign: string; signups: number; confirmed: number; clicked: number }>()
@@ -113,8 +113,8 @@ export async function broadcastTable(db: D1Database) {
       `SELECT b.id, b.path, b.status, b.recipients, b.sent,
          (SELECT count(DISTINCT e.email_id) FROM broadcast_recipients r JOIN email_events e ON e.email_id = r.message_id
            WHERE r.broadcast_id = b.id AND e.type = 'email.delivered') AS delivered,
-         (SELECT count(DISTINCT e.email_id) FROM broadcast_recipients r JOIN email_events e ON e.email_id = r.message_id
-           WHERE r.broadcast_id = b.id AND e.type = 'email.clicked') AS clicked,
+         -- Clicked: readers who followed one of its links (first-party, through /r/).
+         (SELECT count(DISTINCT k.subscriber_id) FROM clicks k WHERE k.email = 'broadcast:' || b.id) AS clicked,
          (SELECT count(DISTINCT e.email_id) FROM broadcast_recipients r JOIN email_events e ON e.email_id = r.message_id
            WHERE r.broadcast_id = b.id AND e.type = 'email.bounced') AS bounced,
          (SELECT count(DISTINCT e.email_id) FROM broadcast_recipients r JOIN email_events e ON e.email_id = r.message_id
@@ -138,5 +138,24 @@ export async function broadcastTable(db: D1Database) {
       complained: number
       unsubscribed: number
     }>()
+  return results
+}
+
+/** First-party clicks: readers who clicked, by email ('lesson:<course>:<n>', 'broadcast:<id>'). */
+export async function clicksByEmail(db: D1Database): Promise<Map<string, number>> {
+  const { results } = await db
+    .prepare('SELECT email, count(DISTINCT subscriber_id) AS readers FROM clicks GROUP BY email')
+    .all<{ email: string; readers: number }>()
+  return new Map(results.map((r) => [r.email, r.readers]))
+}
+
+/** The links clicked most, with their email: clicks, and how many readers clicked. */
+export async function linkTable(db: D1Database) {
+  const { results } = await db
+    .prepare(
+      `SELECT email, link, count(*) AS clicks, count(DISTINCT subscriber_id) AS readers FROM clicks
+       GROUP BY email, link ORDER BY clicks DESC, email, link LIMIT 50`,
+    )
+    .all<{ email: string; link: string; clicks: number; readers: number }>()
   return results
 }

@@ -31,6 +31,8 @@ export function sampleValues(origin: string, settings: MailContext['settings'], 
     next_when: 'in a few days',
     web_url: coursePath ? `${origin}${coursePath}` : origin,
     campaign: 'sample',
+    // Not a signed token: the link still leads to its page, and no click is recorded.
+    click: 'sample',
   }
 }
 

@@ -4,7 +4,7 @@ import type { MailContext } from '../mail/config'
 import { MailerError, type OutgoingEmail } from '../mail/mailer'
 import type { EmailTemplate } from '../site/manifest'
 import * as lifecycle from '../subscribers/lifecycle'
-import { subscriberLinks } from '../subscribers/links'
+import { clickToken, subscriberLinks } from '../subscribers/links'
 import { getSubscribers, type Subscriber } from '../subscribers/store'
 import type { LessonJob } from './dispatch'
 import {
@@ -75,13 +75,17 @@ async function renderLesson(
 ): Promise<OutgoingEmail> {
   const template = await deps.lesson(s.course, lesson)
   if (!template) throw new Error(`course ${s.course} has no lesson ${lesson}`)
-  const links = await subscriberLinks(deps.signingKey, deps.origin, s.id, now, ['unsubscribe', 'preferences'])
+  const [links, click] = await Promise.all([
+    subscriberLinks(deps.signingKey, deps.origin, s.id, now, ['unsubscribe', 'preferences']),
+    clickToken(deps.signingKey, s.id, `lesson:${s.course}:${lesson}`, now),
+  ])
   return subscriberEmail(
     template,
     {
       greeting: greeting(s.first_name),
       preferences_url: links.preferences,
       site_url: deps.origin,
+      click,
       next_when: nextWhen(nextSendAt, s.timezone, deps.settings.language),
     },
     {

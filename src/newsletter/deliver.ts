@@ -2,7 +2,7 @@ import { greeting, listOf, subscriberEmail } from '../mail/compose'
 import type { MailContext } from '../mail/config'
 import { MailerError, type OutgoingEmail } from '../mail/mailer'
 import type { EmailTemplate } from '../site/manifest'
-import { subscriberLinks } from '../subscribers/links'
+import { clickToken, subscriberLinks } from '../subscribers/links'
 import { getSubscribers, type Subscriber } from '../subscribers/store'
 import { newsletterOf } from '../ui/types'
 import type { BroadcastJob } from './dispatch'
@@ -42,11 +42,10 @@ export async function renderBroadcast(
   b: Pick<Broadcast, 'id'>,
   s: Pick<Subscriber, 'id' | 'email' | 'first_name'>,
   now: number,
-  links?: { unsubscribe: string; preferences: string },
+  links?: { unsubscribe: string; preferences: string; click: string },
 ): Promise<OutgoingEmail> {
-  const signed =
-    links ??
-    (await subscriberLinks(
+  const signed = links ?? {
+    ...(await subscriberLinks(
       deps.signingKey,
       deps.origin,
       s.id,
@@ -54,7 +53,9 @@ export async function renderBroadcast(
       ['unsubscribe', 'preferences'],
       undefined,
       'newsletter',
-    ))
+    )),
+    click: await clickToken(deps.signingKey, s.id, `broadcast:${b.id}`, now),
+  }
   return subscriberEmail(
     template,
     {
@@ -62,6 +63,7 @@ export async function renderBroadcast(
       preferences_url: signed.preferences,
       site_url: deps.origin,
       campaign: b.id,
+      click: signed.click,
     },
     {
       to: s.email,

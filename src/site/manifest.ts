@@ -43,6 +43,8 @@ export interface Manifest {
   courses: Record<string, { lessons: ManifestLesson[] }>
   /** The newsletter's emails: each essay (unless `newsletter: false`) and letter, by path. */
   broadcasts?: Record<string, ManifestBroadcast>
+  /** Where each tracked link of the emails leads (a site path with its UTM tags), by its id. */
+  links?: Record<string, string>
   settings: PublishedSettings
 }
 

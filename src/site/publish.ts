@@ -21,6 +21,8 @@ export interface SiteBuild {
   courses: Record<string, { lessons: (EmailTemplate & { title: string; webPath: string })[] }>
   /** Each essay and letter the newsletter can send, by path. */
   broadcasts: Record<string, EmailTemplate & BroadcastInfo>
+  /** Every site link the emails carry: its id (in /r/ links) and the tagged path it leads to. */
+  links: Record<string, string>
   settings: PublishedSettings
   styleSrc: string
 }
@@ -65,7 +67,7 @@ export function kvStore(kv: KVNamespace): ContentStore {
   }
 }
 
-type ManifestBody = Pick<Manifest, 'routes' | 'notFound' | 'emails' | 'courses' | 'broadcasts'>
+type ManifestBody = Pick<Manifest, 'routes' | 'notFound' | 'emails' | 'courses' | 'broadcasts' | 'links'>
 
 /** Names every file of a build by its hash; `blobs` holds each distinct body once. */
 async function describeBuild(build: SiteBuild): Promise<ManifestBody & { blobs: Map<string, string> }> {
@@ -95,7 +97,7 @@ async function describeBuild(build: SiteBuild): Promise<ManifestBody & { blobs: 
   const broadcasts: Manifest['broadcasts'] = {}
   for (const [path, { subject, html, text, ...info }] of Object.entries(build.broadcasts ?? {}))
     broadcasts[path] = { ...(await email({ subject, html, text })), ...info }
-  return { routes, notFound, emails, courses, broadcasts, blobs }
+  return { routes, notFound, emails, courses, broadcasts, links: build.links ?? {}, blobs }
 }
 
 /** Uploads the blobs the store does not hold yet. */

@@ -4,6 +4,13 @@ import { signToken, type TokenPurpose } from '../lib/tokens'
 export const CONFIRM_TTL_SECONDS = 7 * 24 * 3600
 
 /**
+ * The `{{click}}` token of one reader's email: its /r/ links record a click of this reader on this
+ * email ('lesson:<course>:<n>' or 'broadcast:<id>'). One HMAC per email, whatever its links.
+ */
+export const clickToken = (signingKey: string, subscriberId: string, email: string, now: number) =>
+  signToken(signingKey, 'click', subscriberId, { now, topic: email })
+
+/**
  * The signed links one subscriber's email needs (each costs an HMAC, so only those asked for),
  * under the site's public origin; an empty origin gives paths, for links within the site.
  * @example await subscriberLinks(key, origin, id, now, ['unsubscribe', 'preferences'])

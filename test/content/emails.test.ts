@@ -22,6 +22,21 @@ const SEND_TIME = new Set([
 ])
 let emails: Record<string, EmailTemplate>
 
+/**
+ * Where the site links of an email part lead: each is `{{site_url}}/r/{{click}}/<id>` (counted on our
+ * own domain), and the build's link table gives the tagged path of each id. Throws on any site link
+ * that bypasses /r/, or an id the table lacks.
+ */
+function targetsIn(part: string, build: SiteBuild): string[] {
+  return [...part.matchAll(/\{\{site_url\}\}(\/[^\s"\]]*)/g)].map((m) => {
+    const tracked = /^\/r\/\{\{click\}\}\/([\w-]+)$/.exec(m[1] ?? '')
+    if (!tracked) throw new Error(`a site link bypasses /r/: ${m[1]}`)
+    const target = build.links[tracked[1] ?? '']
+    if (!target) throw new Error(`no link ${tracked[1]} in the build's table`)
+    return target
+  })
+}
+
 beforeAll(async () => {
   emails = await buildEmails(join(root, 'emails'), site as SiteSettings)
 })
@@ -100,8 +115,9 @@ describe('every lesson of every course', () => {
         expect(part).toContain('{{unsubscribe_url}}')
         expect(part).toContain('{{preferences_url}}')
         expect(part).toContain('Springfield, IL 62701')
-        expect(part).toContain('utm_medium=email')
-        expect(part).toContain('utm_content=lesson-')
+        const targets = targetsIn(part, build).join(' ')
+        expect(targets).toContain('utm_medium=email')
+        expect(targets).toContain('utm_content=lesson-')
       }
       // The site's name heads it, a preheader previews it, and the web link is a button.
       expect(l.text.startsWith('Spine Health Library')).toBe(true)
@@ -112,15 +128,18 @@ describe('every lesson of every course', () => {
       const left = [...`${l.subject}${l.html}${l.text}`.matchAll(/\{\{([^}]+)\}\}/g)].map((m) => m[1])
       // The site's origin and the next lesson's day are the sender's to fill, like the links.
       const next = i < lessons.length - 1 ? ['next_when'] : []
-      expect(new Set(left)).toEqual(new Set(['greeting', 'preferences_url', 'unsubscribe_url', 'site_url', ...next]))
-      for (const part of [l.html, l.text]) expect(part).toContain(`{{site_url}}${l.webPath.split('#')[0]}?utm_source=`)
+      expect(new Set(left)).toEqual(
+        new Set(['greeting', 'preferences_url', 'unsubscribe_url', 'site_url', 'click', ...next]),
+      )
+      for (const part of [l.html, l.text])
+        expect(targetsIn(part, build).some((t) => t.startsWith(`${l.webPath.split('#')[0]}?utm_source=`))).toBe(true)
     }
   })
 })
 
 describe('every newsletter email of both builds', () => {
   /** The placeholders a broadcast fills per reader and per broadcast; nothing else may be left. */
-  const BROADCAST_TIME = new Set(['greeting', 'preferences_url', 'unsubscribe_url', 'site_url', 'campaign'])
+  const BROADCAST_TIME = new Set(['greeting', 'preferences_url', 'unsubscribe_url', 'site_url', 'campaign', 'click'])
   const FIXTURE_ESSAY = '/back-pain/posture/sitting-all-day'
   const builds = {} as Record<'content' | 'second-essay', SiteBuild>
 
@@ -141,7 +160,7 @@ describe('every newsletter email of both builds', () => {
 
   const each = () =>
     Object.entries(builds).flatMap(([name, build]) =>
-      Object.entries(build.broadcasts ?? {}).map(([path, e]) => ({ label: `${name} ${path}`, path, e })),
+      Object.entries(build.broadcasts ?? {}).map(([path, e]) => ({ label: `${name} ${path}`, path, e, build })),
     )
 
   it('are built for every letter and every essay not marked newsletter: false, and only those', () => {
@@ -190,9 +209,9 @@ describe('every newsletter email of both builds', () => {
   })
 
   it('tag every link into the site with the broadcast as utm_campaign', () => {
-    for (const { label, e } of each())
+    for (const { label, e, build } of each())
       for (const part of [e.html, e.text]) {
-        const links = [...part.matchAll(/\{\{site_url\}\}\/[^\s"\]]*/g)].map((m) => m[0])
+        const links = targetsIn(part, build)
         expect(links.length, label).toBeGreaterThan(0)
         for (const link of links) {
           expect(link, label).toContain('utm_medium=email')
@@ -202,20 +221,19 @@ describe('every newsletter email of both builds', () => {
   })
 
   it('an essay has "Read the whole essay", linked to it with utm_campaign={{campaign}}; a letter has none', () => {
-    const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
     const essays = each().filter(({ e }) => e.kind === 'essay')
     expect(essays.map(({ path }) => path)).toEqual([FIXTURE_ESSAY])
-    for (const { label, path, e } of each()) {
-      const url = `{{site_url}}${path}?utm_source=${site.utmSource}&utm_medium=email&utm_campaign={{campaign}}&utm_content=read-essay`
+    for (const { label, path, e, build } of each()) {
+      const target = `${path}?utm_source=${site.utmSource}&utm_medium=email&utm_campaign={{campaign}}&utm_content=read-essay`
       if (e.kind === 'essay') {
-        expect(e.html, label).toMatch(
-          new RegExp(`<a\\s+href="${escaped(url.replace(/&/g, '&amp;'))}"[^>]*>\\s*Read the whole essay\\s*</a>`),
-        )
-        expect(e.text, label).toMatch(new RegExp(`Read the whole essay\\s*\\[${escaped(url)}\\]`))
+        const href = /<a\s+href="([^"]+)"[^>]*>\s*Read the whole essay\s*<\/a>/.exec(e.html)?.[1] ?? ''
+        expect(targetsIn(`${href.replace(/&amp;/g, '&')}"`, build), label).toEqual([target])
+        const inText = /Read the whole essay\s*\[([^\]]+)\]/.exec(e.text)?.[1] ?? ''
+        expect(targetsIn(`${inText}"`, build), label).toEqual([target])
       } else {
         for (const part of [e.html, e.text]) {
           expect(part, label).not.toContain('Read the whole essay')
-          expect(part, label).not.toContain('utm_content=read-essay')
+          expect(targetsIn(part, build).join(' '), label).not.toContain('utm_content=read-essay')
         }
       }
     }

@@ -1,10 +1,11 @@
 import type { Child } from 'hono/jsx'
 import type { Subscriber } from '../../subscribers/store'
-import type { broadcastTable, courseStats, sourceTable } from '../stats'
+import type { broadcastTable, courseStats, linkTable, sourceTable } from '../stats'
 
 type Stats = Awaited<ReturnType<typeof courseStats>>
 type Sources = Awaited<ReturnType<typeof sourceTable>>
 type Broadcasts = Awaited<ReturnType<typeof broadcastTable>>
+type Links = (Awaited<ReturnType<typeof linkTable>>[number] & { target: string })[]
 
 /**
  * A wide table or chart in a box that scrolls sideways on a phone; focusable and named, so that
@@ -222,12 +223,17 @@ export const Overview = ({
   funnel,
   sources,
   broadcasts,
+  lessonClicks,
+  links,
 }: {
   stats: Stats
   days: { day: string; signups: number }[]
   funnel: { step: string; count: number }[]
   sources: Sources
   broadcasts: Broadcasts
+  /** Readers who clicked a link of lesson n, by n. */
+  lessonClicks: (n: number) => number
+  links: Links
 }) => {
   const first = funnel[0]?.count ?? 0
   return (
@@ -285,7 +291,7 @@ export const Overview = ({
           `Lesson ${l.lesson}`,
           l.sent ?? 0,
           l.delivered ?? 0,
-          l.clicked ?? 0,
+          lessonClicks(l.lesson ?? 0),
           l.bounced ?? 0,
           l.complained ?? 0,
           (stats.unsubscribes_by_lesson as Record<string, number>[]).find((u) => u.after_lesson === l.lesson)
@@ -310,6 +316,20 @@ export const Overview = ({
             b.complained,
             b.unsubscribed,
           ])}
+        />
+      )}
+      <h2>Per link</h2>
+      <p>
+        Clicks are counted on our own domain: each link in a lesson or a broadcast goes through a short signed redirect
+        (/r/…), whatever the mail client or its privacy features do with images.
+      </p>
+      {links.length === 0 ? (
+        <p>No click yet.</p>
+      ) : (
+        <Figures
+          caption="The links clicked most"
+          head={['Email', 'Link', 'Clicks', 'Readers who clicked']}
+          rows={links.map((l) => [l.email, l.target, l.clicks, l.readers])}
         />
       )}
     </>
