@@ -1,9 +1,11 @@
 import { createApp } from './app'
 import { dispatchDueLessons } from './course/dispatch'
-import { relayOutbox } from './mail/relay'
+import { relayOutbox, ring } from './mail/relay'
 import { dispatchBroadcasts } from './newsletter/dispatch'
 import { consumeQueue } from './queues'
 import { siteContent } from './site/content'
+import { lifecycleOf } from './subscribers/lifecycle'
+import { applySunset, SUNSET_HOUR_UTC } from './subscribers/sunset'
 import { newsletterOf } from './ui/types'
 
 // One set of isolate caches, shared by requests and queue batches.
@@ -34,6 +36,17 @@ export default {
             if (r.recipients > 0) console.log(`cron: queued ${r.recipients} broadcast email(s)`)
             if (r.paused.length > 0) console.error(`cron: the guard paused ${r.paused.join(', ')}`)
           }),
+        // Once a day, the sunset policy (when content/site.json turns it on).
+        new Date(now).getUTCHours() === SUNSET_HOUR_UTC && new Date(now).getUTCMinutes() < 5
+          ? content
+              .manifest(env.CONTENT)
+              .then((m) => applySunset(lifecycleOf(env), m.settings, now))
+              .then(async (r) => {
+                await ring(env.DB, env.MAIL, r.outbox)
+                if (r.asked + r.sunset + r.stayed > 0)
+                  console.log(`cron: sunset asked ${r.asked}, kept ${r.stayed}, unsubscribed ${r.sunset}`)
+              })
+          : Promise.resolve(),
         // The outbox's relay: jobs whose doorbell failed (the queue refused, the Worker stopped).
         relayOutbox(env.DB, env.MAIL, now).then((n) => n > 0 && console.log(`cron: relayed ${n} outbox job(s)`)),
       ]),

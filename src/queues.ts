@@ -20,15 +20,16 @@ import type { BroadcastJob } from './newsletter/dispatch'
 import type { SiteContent } from './site/content'
 import { lifecycleOf } from './subscribers/lifecycle'
 import { eventData } from './subscribers/present'
+import { type ReengagementJob, sendReengagements } from './subscribers/reengagement'
 import { type ConfirmationJob, sendConfirmations } from './subscribers/signup'
 
 /** Every job a queue carries. */
-export type Job = ConfirmationJob | CompletionJob | WebhookJob | LessonJob | BroadcastJob
+export type Job = ConfirmationJob | CompletionJob | WebhookJob | LessonJob | BroadcastJob | ReengagementJob
 type Kind = Job['kind']
 
 /** The queues, as wrangler.toml names them: which one carries which kinds. */
 export const QUEUES = {
-  mail: { name: 'spine-exercises-mail', kinds: ['confirmation', 'completion', 'webhook'] },
+  mail: { name: 'spine-exercises-mail', kinds: ['confirmation', 'completion', 'webhook', 'reengagement'] },
   // Bulk mail: lessons and broadcasts share one queue, one consumer and one provider rate budget.
   lessons: { name: 'spine-exercises-lessons', kinds: ['lessons', 'broadcast'] },
 } as const satisfies Record<string, { name: string; kinds: readonly Kind[] }>
@@ -92,6 +93,14 @@ const completions: Handler<CompletionJob> = async (jobs, sb) => {
     essayPath: (course) => manifest.courses[course]?.lessons[0]?.webPath ?? '/',
   }
   return (await sendCompletions(deps, jobs, sb.now())).map(fromSend)
+}
+
+const reengagements: Handler<ReengagementJob> = async (jobs, sb) => {
+  const ctx = await mailContext(sb)
+  if (isOutcome(ctx)) return jobs.map(() => ctx)
+  const manifest = await sb.content.manifest(sb.env.CONTENT)
+  const template = await sb.content.email(sb.env.CONTENT, manifest, 'reengagement')
+  return (await sendReengagements({ ...ctx, template }, jobs, sb.now())).map(fromSend)
 }
 
 const webhooks: Handler<WebhookJob> = async (jobs, { env, now }) => {
@@ -184,6 +193,7 @@ const handlers: { [K in Kind]: Handler<Extract<Job, { kind: K }>> } = {
   webhook: webhooks,
   lessons,
   broadcast: broadcasts,
+  reengagement: reengagements,
 }
 
 /** How the switchboard retries: the first delay, doubled each attempt (a test sets 0 to run fast). */

@@ -100,6 +100,7 @@ describe('a person asking what is held about them', () => {
       'history',
       'deliveries',
       'newsletter',
+      'clicks',
       'provider_events',
       'emails',
     ])

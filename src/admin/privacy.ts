@@ -13,7 +13,9 @@ import { presentRows } from './store'
 export async function exportPerson(db: D1Database, email: string) {
   const address = normalizeEmail(email)
   const ids = `(SELECT id FROM subscribers WHERE email_normalized = ?1)`
-  const [subscriptions, history, deliveries, events, emails, broadcasts] = await db.batch<Record<string, unknown>>([
+  const [subscriptions, history, deliveries, events, emails, broadcasts, clicks] = await db.batch<
+    Record<string, unknown>
+  >([
     db.prepare('SELECT * FROM subscribers WHERE email_normalized = ?1').bind(address),
     db
       .prepare(`SELECT subscriber_id, type, at, data FROM subscriber_events WHERE subscriber_id IN ${ids} ORDER BY id`)
@@ -35,6 +37,9 @@ export async function exportPerson(db: D1Database, email: string) {
          FROM broadcast_recipients r JOIN broadcasts b ON b.id = r.broadcast_id WHERE r.subscriber_id IN ${ids}`,
       )
       .bind(address),
+    db
+      .prepare(`SELECT subscriber_id, email, link, at FROM clicks WHERE subscriber_id IN ${ids} ORDER BY at`)
+      .bind(address),
   ])
   return {
     email: address,
@@ -42,6 +47,7 @@ export async function exportPerson(db: D1Database, email: string) {
     history: presentRows(history),
     deliveries: presentRows(deliveries),
     newsletter: presentRows(broadcasts),
+    clicks: presentRows(clicks),
     provider_events: presentRows(events),
     emails: presentRows(emails),
   }

@@ -239,6 +239,7 @@ export const personExportAnswer = v.pipe(
         newsletter_consent_text: maybeText,
         newsletter_joined_at: maybeTime,
         newsletter_left_at: maybeTime,
+        sunset_asked_at: maybeTime,
       }),
     ),
     history: v.array(v.strictObject({ subscriber_id: v.string(), ...lineFields })),
@@ -267,6 +268,10 @@ export const personExportAnswer = v.pipe(
         }),
       ),
       v.description('The broadcasts sent (or to be sent) to the address'),
+    ),
+    clicks: v.pipe(
+      v.array(v.strictObject({ subscriber_id: v.string(), email: v.string(), link: v.string(), at: time })),
+      v.description('Each link followed in our emails (first-party, through /r/)'),
     ),
     provider_events: v.array(v.strictObject({ ...providerEventFields, data: jsonObject })),
     emails: v.pipe(

@@ -4,7 +4,7 @@
  */
 
 /** What a token may be used for. */
-export type TokenPurpose = 'confirm' | 'unsubscribe' | 'preferences' | 'click'
+export type TokenPurpose = 'confirm' | 'unsubscribe' | 'preferences' | 'click' | 'stay'
 
 /** Why a token was refused; `malformed` is a 400, the rest are 403s. */
 export type TokenProblem = 'malformed' | 'forged' | 'expired' | 'wrong-purpose'

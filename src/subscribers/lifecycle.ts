@@ -507,6 +507,60 @@ export const updateProfile = (
     },
   )
 
+// ---- The sunset policy --------------------------------------------------------------------------
+
+/** Subscribers by id, as one bound JSON list (D1 binds at most 100 values a statement). */
+const IDS = `(SELECT value FROM json_each(?3))`
+
+/**
+ * Asks readers with no click in their last N emails whether they still want them: a re-engagement
+ * email each, their history line and event, in one batch.
+ */
+export function askToStay(deps: LifecycleDeps, ids: string[], now: number): Promise<Transitioned> {
+  const tid = crypto.randomUUID()
+  return commit(deps.db, [
+    deps.db
+      .prepare(
+        `UPDATE subscribers SET sunset_asked_at = ?2, transition_id = ?1, updated_at = ?2
+         WHERE id IN ${IDS} AND sunset_asked_at IS NULL RETURNING *`,
+      )
+      .bind(tid, now, JSON.stringify(ids)),
+    ...follow(deps, tid, now, {
+      history: 'sunset_asked',
+      event: 'subscriber.updated',
+      email: { sql: `json_object('kind', 'reengagement', 'subscriberId', id, 'askedAt', ?2)` },
+    }),
+  ])
+}
+
+/** The reader answered (the email's button, or any click since): they stay, and the count starts again. */
+export const stay = (deps: LifecycleDeps, id: string, now: number) =>
+  change(
+    deps,
+    id,
+    now,
+    { set: `sunset_asked_at = NULL`, rule: `sunset_asked_at IS NOT NULL` },
+    { history: 'stayed', event: 'subscriber.updated' },
+  )
+
+/** No answer within the grace period: every topic is left, as "Unsubscribe from everything" would. */
+export function sunset(deps: LifecycleDeps, ids: string[], now: number): Promise<Transitioned> {
+  const tid = crypto.randomUUID()
+  return commit(deps.db, [
+    deps.db
+      .prepare(
+        `UPDATE subscribers SET ${leaving.all.set}, sunset_asked_at = NULL, transition_id = ?1, updated_at = ?2
+         WHERE id IN ${IDS} AND sunset_asked_at IS NOT NULL AND (${leaving.all.rule}) RETURNING *`,
+      )
+      .bind(tid, now, JSON.stringify(ids)),
+    ...follow(deps, tid, now, {
+      history: 'unsubscribed',
+      data: { sql: `json_object('reason', 'sunset', 'topic', 'all')` },
+      event: 'subscriber.unsubscribed',
+    }),
+  ])
+}
+
 // ---- What the provider tells us ----------------------------------------------------------------
 
 /**

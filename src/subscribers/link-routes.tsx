@@ -12,6 +12,7 @@ import { ring } from '../mail/relay'
 import { type SiteContent, unavailable } from '../site/content'
 import { renderPage } from '../ui/page'
 import { newsletterOf } from '../ui/types'
+import { recordClick } from './clicks'
 import * as lifecycle from './lifecycle'
 import { lifecycleOf } from './lifecycle'
 import { subscriberLinks } from './links'
@@ -24,6 +25,8 @@ import {
   LinkProblem,
   NewsletterConfirmed,
   Preferences,
+  Stayed,
+  StayPrompt,
   Unsubscribed,
   UnsubscribePrompt,
 } from './render/pages'
@@ -217,6 +220,30 @@ export function linkRoutes(content: SiteContent) {
         'You are unsubscribed',
         <Unsubscribed leaving={await leavingOf(c)} preferencesUrl={links.preferences} />,
       )
+    },
+  )
+
+  app.get('/stay/:token', link('The re-engagement email\u2019s button: keep getting our emails'), signed('stay'), (c) =>
+    page(c, 'Keep getting our emails?', <StayPrompt />),
+  )
+
+  app.post(
+    '/stay/:token',
+    link('Keep getting our emails (the sunset policy asked)'),
+    small,
+    signed('stay'),
+    async (c) => {
+      const id = c.get('subscriberId')
+      const now = Date.now()
+      const s = await store.getSubscriber(c.env.DB, id)
+      if (!s || ENDED.includes(s.status)) return page(c, 'Subscription ended', <Ended />, s ? 200 : 404)
+      // Already answered (or never asked): nothing to change, the same thanks.
+      const kept = await lifecycle.stay(lifecycleOf(c.env), id, now)
+      // An answer is engagement: their emails are counted afresh from here.
+      await recordClick(c.env.DB, id, 'reengagement', 'stay', now)
+      await afterAnswer(c)(ring(c.env.DB, c.env.MAIL, kept.outbox))
+      const links = await subscriberLinks(c.env.SIGNING_KEY ?? '', '', id, now, ['preferences'])
+      return page(c, 'We will keep writing', <Stayed preferencesUrl={links.preferences} />)
     },
   )
 

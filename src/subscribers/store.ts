@@ -44,6 +44,8 @@ export interface Subscriber {
   newsletter_consent_text: string | null
   newsletter_joined_at: number | null
   newsletter_left_at: number | null
+  /** When the sunset policy asked whether they still want our emails (see ./sunset.ts). */
+  sunset_asked_at?: number | null
 }
 
 /** Where a subscriber is with the newsletter. */

@@ -30,6 +30,11 @@ export interface SiteSettings {
    * (whose subject names the subscriber's signed link, for whoever reads that mailbox).
    */
   replyTo?: string
+  /**
+   * The sunset policy, off unless `afterEmails` is set: a reader with no click in that many emails is
+   * asked whether they still want them, and unsubscribed after `graceDays` (7) without an answer.
+   */
+  sunset?: { afterEmails?: number; graceDays?: number }
 }
 
 /** The newsletter topic: its name, its own consent wording, and when a local-morning broadcast goes. */

@@ -19,6 +19,8 @@ const SEND_TIME = new Set([
   'unsubscribe_url',
   'preferences_url',
   'web_url',
+  'stay_url',
+  'grace_days',
 ])
 let emails: Record<string, EmailTemplate>
 

@@ -122,6 +122,24 @@ export const ConfirmPrompt = (p: { courseTitle: string } | { newsletterTitle: st
     </Notice>
   )
 
+/** GET /stay/:token: the re-engagement email's button lands here (a button again: scanners only GET). */
+export const StayPrompt = () => (
+  <Notice title="Keep getting our emails?">
+    <p>Press the button and we will go on writing to you as before.</p>
+    <ActionButton label="Yes, keep writing to me" />
+  </Notice>
+)
+
+/** After staying. */
+export const Stayed = ({ preferencesUrl }: { preferencesUrl: string }) => (
+  <Notice title="Thank you: we will keep writing">
+    <p>Nothing changes: you get what you asked for, as before.</p>
+    <p>
+      See and change every email you get on your <a href={preferencesUrl}>preferences page</a>.
+    </p>
+  </Notice>
+)
+
 /** After confirming the newsletter alone. */
 export const NewsletterConfirmed = ({ title, preferencesUrl }: { title: string; preferencesUrl: string }) => (
   <Notice title="You will get the new essays">
