@@ -41,8 +41,7 @@ async function bundle(outfile: string) {
     mainFields: ['module', 'main'],
     jsx: 'automatic',
     jsxImportSource: 'hono/jsx',
-    // papaparse requires 'stream' only for Node streaming, which the Worker never uses.
-    external: ['cloudflare:*', 'node:*', 'stream'],
+    external: ['cloudflare:*', 'node:*'],
     // wrangler.toml's own alias, so the bundle is the one wrangler would deploy.
     alias: { 'postal-mime': join(root, 'src/mail/no-inbound-parsing.ts') },
     plugins: [absentOptionalModules],

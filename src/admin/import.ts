@@ -78,12 +78,10 @@ export async function importSubscribers(
   /** The published courses and how many lessons each has. */
   courses: Record<string, number>,
 ): Promise<ImportReport> {
-  // Loaded when a marketer imports, not at the Worker's startup.
-  const { default: Papa } = await import('papaparse')
-  const parsed = Papa.parse<Record<string, string>>(csv.replace(/^\uFEFF/, ''), {
-    header: true,
-    skipEmptyLines: 'greedy',
-  })
+  // d3-dsv (RFC 4180: quoted fields, commas and line breaks in them): 2.6 KB minified where
+  // papaparse was 20.8 KB. Lines with no value at all (blank, or only commas) are not rows.
+  const { csvParse } = await import('d3-dsv')
+  const parsed = { data: csvParse(csv.replace(/^\uFEFF/, '')).filter((r) => Object.values(r).some((x) => x?.trim())) }
   const report: ImportReport = { taken: 0, refused: [] }
   const seen = new Set<string>()
   const checked: { line: number; row: v.InferOutput<ReturnType<typeof rowSchema>> }[] = []
