@@ -31,6 +31,7 @@ import type { EssayPart, LinkItem, PageKind, PageModel, SiteSettings } from '../
 import { buildCourses } from './course-build'
 import { buildEmails } from './email-build'
 import { buildNewsletter, type Letter } from './newsletter-build'
+import { OPENAPI_PATH, openApiDocument } from './openapi-build'
 
 const HTML = 'text/html; charset=utf-8'
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -267,6 +268,7 @@ export async function buildSite(contentDir: string, emailsDir = join(root, 'emai
     { path: SIGNUP_SCRIPT_PATH, contentType: 'text/javascript; charset=utf-8', body: signupScript },
     { path: '/favicon.svg', contentType: 'image/svg+xml', body: faviconSvg },
     ...(await apiDocsFiles()),
+    { path: OPENAPI_PATH, contentType: 'application/json; charset=utf-8', body: await openApiDocument() },
     {
       path: SEARCH_INDEX_PATH,
       contentType: 'application/json; charset=utf-8',

@@ -1,9 +1,16 @@
-import { describe, expect, it } from 'vitest'
-import { freshApp, get } from './helpers'
+import { beforeAll, describe, expect, inject, it } from 'vitest'
+import { freshApp, get, publish } from './helpers'
+
+// The document is built with the site and served from KV, like any published file.
+beforeAll(async () => {
+  await publish(inject('siteBuild'))
+})
 
 describe('GET /api/openapi.json', () => {
   it('lists every public route the Worker answers, with its method', async () => {
-    const doc = (await (await get('/api/openapi.json')).json()) as {
+    const res = await get('/api/openapi.json')
+    expect(res.headers.get('content-type')).toContain('application/json')
+    const doc = (await res.json()) as {
       openapi: string
       paths: Record<string, Record<string, unknown>>
     }

@@ -1,5 +1,5 @@
-import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { Hono } from 'hono/tiny'
 import type * as v from 'valibot'
 import { describeRoute, json, problem, validate } from '../lib/api'
 import { ApiError } from '../lib/errors'

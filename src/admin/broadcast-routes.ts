@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import type * as v from 'valibot'
 import { afterAnswer } from '../lib/after-answer'
 import { describeRoute, json, problem, validate } from '../lib/api'

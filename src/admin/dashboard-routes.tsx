@@ -1,6 +1,7 @@
-import { type Context, Hono } from 'hono'
+import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie'
+import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
 import { afterAnswer } from '../lib/after-answer'
 import { pageRoute, page as pageSpec } from '../lib/api'

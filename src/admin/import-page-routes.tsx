@@ -1,5 +1,6 @@
-import { type Context, Hono } from 'hono'
+import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { Hono } from 'hono/tiny'
 import { pageRoute, page as pageSpec } from '../lib/api'
 import type { SiteContent } from '../site/content'
 import { lifecycleOf } from '../subscribers/lifecycle'

@@ -1,5 +1,5 @@
-import { Hono } from 'hono'
 import { etag } from 'hono/etag'
+import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
 import { pageRoute, problem, validate } from '../lib/api'
 import { pageCsp } from '../lib/security'

@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { afterAnswer } from '../lib/after-answer'
 import { pageRoute } from '../lib/api'
 import { verifyToken } from '../lib/tokens'

@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono } from 'hono/tiny'
 import { describeRoute, pageRoute } from '../lib/api'
 import type { SiteContent } from '../site/content'
 import { renderPage } from '../ui/page'

@@ -1,6 +1,7 @@
-import { type Context, Hono } from 'hono'
+import type { Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
+import { Hono } from 'hono/tiny'
 import * as v from 'valibot'
 import { afterAnswer } from '../lib/after-answer'
 import { describeRoute, json, pageRoute, problem, resolver } from '../lib/api'
