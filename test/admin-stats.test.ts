@@ -85,6 +85,8 @@ describe('the stats a marketer reads', () => {
         { lesson: 2, sent: 2, delivered: 1, opened: 0, clicked: 0, bounced: 0, complained: 0 },
       ],
       unsubscribes_by_lesson: [{ after_lesson: 2, unsubscribed: 1 }],
+      // First-party clicks (through /r/): none in this seed.
+      clicks: { by_email: {}, by_link: [] },
     })
   })
 

@@ -88,6 +88,31 @@ describe('the dashboard', () => {
   })
 })
 
+describe('the stats API', () => {
+  it('gives the clicks per email and per link, with where each link leads', async () => {
+    const res = await get(
+      '/api/admin/stats',
+      { headers: { Authorization: `Bearer ${TOKEN}`, 'CF-Connecting-IP': nextIp() } },
+      admin,
+    )
+    const body = (await res.json()) as {
+      clicks: {
+        by_email: Record<string, number>
+        by_link: { email: string; link: string; clicks: number; readers: number; target: string }[]
+      }
+    }
+    expect(body.clicks.by_email).toEqual({ 'lesson:cure-back-pain-program:1': 1 })
+    expect(body.clicks.by_link).toEqual([
+      expect.objectContaining({
+        email: 'lesson:cure-back-pain-program:1',
+        clicks: 1,
+        readers: 1,
+        target: expect.stringMatching(/^\/back-pain\//),
+      }),
+    ])
+  })
+})
+
 describe('erasure', () => {
   it('leaves no click of the person behind', async () => {
     const res = await get(

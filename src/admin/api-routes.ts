@@ -23,7 +23,7 @@ import {
   subscriberPageAnswer,
   testSchema,
 } from './schemas'
-import { courseStats } from './stats'
+import { clicksByEmail, courseStats, linkTable } from './stats'
 import { listSubscribers, type SubscriberFilter, subscriberHistory } from './store'
 import { sendTest } from './test-send'
 
@@ -86,14 +86,28 @@ export function adminApiRoutes(content: SiteContent) {
 
   app.get(
     '/api/admin/stats',
-    admin('The funnel, rates, per-lesson and per-source figures', { 200: json('The figures') }),
+    admin('The funnel, rates, per-lesson and per-source figures, and first-party clicks per email and link', {
+      200: json('The figures'),
+    }),
     validate('query', statsSchema),
     async (c) => {
       const q = c.req.valid('query')
       const from = q.from ? Date.parse(`${q.from}T00:00:00Z`) : 0
       const to = q.to ? Date.parse(`${q.to}T00:00:00Z`) + 86_400_000 : Number.MAX_SAFE_INTEGER
       if (from >= to) throw new ApiError(400, { to: 'must not be before from' })
-      return c.json(await courseStats(c.env.DB, { from, to }))
+      const [stats, byEmail, byLink, manifest] = await Promise.all([
+        courseStats(c.env.DB, { from, to }),
+        clicksByEmail(c.env.DB),
+        linkTable(c.env.DB),
+        // Where each link leads is the published site's; the figures stand without it.
+        content.manifest(c.env.CONTENT).catch(() => undefined),
+      ])
+      // First-party clicks (through /r/), all time: readers who clicked, per email and per link.
+      const clicks = {
+        by_email: Object.fromEntries(byEmail),
+        by_link: byLink.map((l) => ({ ...l, target: manifest?.links?.[l.link] ?? null })),
+      }
+      return c.json({ ...stats, clicks })
     },
   )
 
