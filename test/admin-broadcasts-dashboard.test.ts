@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { attrsOf, get, lessonsDrained, mailsTo, makeSubscriber, publish, textsOf } from './helpers'
+import { adminSession, attrsOf, get, lessonsDrained, mailsTo, makeSubscriber, publish, textsOf } from './helpers'
 
 const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
@@ -23,17 +23,7 @@ const post = (path: string, fields: Record<string, string>) =>
 beforeAll(async () => {
   await publish(inject('secondEssayBuild'))
   for (const n of [1, 2, 3]) await makeSubscriber({ email: `dash-member${n}@example.com`, newsletter: 'active' })
-  const res = await get(
-    '/admin/sign-in',
-    {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: TOKEN }).toString(),
-    },
-    admin,
-  )
-  cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+  cookie = await adminSession(admin)
 })
 
 /** The id of the letter's draft, from the list page's link. */

@@ -1,25 +1,12 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { attrsOf, get, makeSubscriber, nextIp, publish, subscriberCount, textsOf } from './helpers'
+import { adminSession, attrsOf, get, makeSubscriber, publish, subscriberCount, textsOf } from './helpers'
 
 const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
 const HEADER = 'email,first_name,status,consent_at,consent_text'
 
-async function signIn() {
-  const res = await get(
-    '/admin/sign-in',
-    {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'CF-Connecting-IP': nextIp() },
-      body: new URLSearchParams({ token: TOKEN }).toString(),
-    },
-    admin,
-  )
-  expect(res.status).toBe(303)
-  return (res.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
-}
+const signIn = () => adminSession(admin)
 
 /** A form as a browser posts it, multipart/form-data. */
 const post = (path: string, form: FormData, cookie = session) =>

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { attrsOf, get, makeSubscriber, nextIp, publish, subscriberByEmail, textsOf } from './helpers'
+import { adminSession, attrsOf, get, makeSubscriber, publish, subscriberByEmail, textsOf } from './helpers'
 
 const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
@@ -40,17 +40,7 @@ beforeAll(async () => {
     newsletter_consent_text: 'Also new essays.',
     newsletter_consent_at: T0,
   })
-  const res = await get(
-    '/admin/sign-in',
-    {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'CF-Connecting-IP': nextIp() },
-      body: new URLSearchParams({ token: TOKEN }).toString(),
-    },
-    admin,
-  )
-  cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+  cookie = await adminSession(admin)
 })
 
 describe('the subscribers page', () => {

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
-import { cronAt, get, mailsTo, makeSubscriber, nextIp, publish, textsOf } from './helpers'
+import { adminSession, cronAt, get, mailsTo, makeSubscriber, nextIp, publish, textsOf } from './helpers'
 
 const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
@@ -64,17 +64,7 @@ describe('a link in a lesson', () => {
 
 describe('the dashboard', () => {
   it('shows the click per lesson and per link', async () => {
-    const signIn = await get(
-      '/admin/sign-in',
-      {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'CF-Connecting-IP': nextIp() },
-        body: new URLSearchParams({ token: TOKEN }).toString(),
-      },
-      admin,
-    )
-    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+    const cookie = await adminSession(admin)
     const html = await (await get('/admin', { headers: { Cookie: cookie } }, admin)).text()
     const rows = await textsOf(html, 'tbody tr')
     // Cells run together in the text: per lesson, lesson 1 sent 1, delivered 0, clicked 1, then 0 0 0.

@@ -229,3 +229,22 @@ export async function cronAt(scheduledTime: number) {
   await waitOnExecutionContext(ctx)
   await lessonsDrained()
 }
+
+/** The admin token the tests use (32 characters or more, as the admin requires). */
+export const ADMIN_TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
+
+/** Signs in to the dashboard from a client IP of its own; returns the session cookie to send back. */
+export async function adminSession(bindings: Env, token = ADMIN_TOKEN): Promise<string> {
+  const res = await get(
+    '/admin/sign-in',
+    {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'CF-Connecting-IP': nextIp() },
+      body: new URLSearchParams({ token }).toString(),
+    },
+    bindings,
+  )
+  if (res.status !== 303) throw new Error(`sign-in answered ${res.status}`)
+  return (res.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+}
