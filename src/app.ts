@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception'
 import { Hono } from 'hono/tiny'
 import type { GenerateSpecOptions } from 'hono-openapi'
 import { adminApiRoutes } from './admin/api-routes'
-import { adminNoStore } from './admin/auth'
+import { adminAuth, adminNoStore } from './admin/auth'
 import { broadcastRoutes } from './admin/broadcast-routes'
 import { dashboardRoutes } from './admin/dashboard-routes'
 import { importPageRoutes } from './admin/import-page-routes'
@@ -62,6 +62,8 @@ export function createApp(content: SiteContent, options: AppOptions = {}) {
   app.use(securityHeaders())
   // Every admin answer, the dashboard's pages and the GDPR export included, stays out of caches.
   for (const path of ['/admin', '/admin/*', '/api/admin/*']) app.use(path, adminNoStore)
+  // The admin API's one door, for every route under it (checked once per request).
+  app.use('/api/admin/*', adminAuth)
 
   // Every refusal, thrown from anywhere, is shaped here: the one JSON shape for API clients, a
   // page for browsers. Anything else is a bug: logged whole, answered with a generic 500.

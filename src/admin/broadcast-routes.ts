@@ -22,7 +22,6 @@ import {
 import type { SiteContent } from '../site/content'
 import { suppressionOf } from '../subscribers/suppression'
 import { newsletterOf } from '../ui/types'
-import { adminAuth } from './auth'
 import { broadcastIdSchema, broadcastSchema, broadcastTestSchema } from './schemas'
 
 const admin = (summary: string, responses: Record<number, unknown>) =>
@@ -172,8 +171,6 @@ export async function testSend(env: Env, content: SiteContent, id: string, to: s
 /** The marketers' broadcasts under /api/admin/broadcasts, behind the admin token. */
 export function broadcastRoutes(content: SiteContent) {
   const app = new Hono<{ Bindings: Env }>()
-  app.use('/api/admin/broadcasts', adminAuth)
-  app.use('/api/admin/broadcasts/*', adminAuth)
 
   /** Every published essay or letter never sent is a draft; the list shows them first. */
   const withDrafts = async (env: Env) => {

@@ -34,15 +34,23 @@ export async function endSession(db: D1Database, id: string, now: number): Promi
   ])
 }
 
-/** Seconds until the client may try again, or 0 when it has not sent too many wrong tokens lately. */
-export async function throttled(db: D1Database, client: string, now: number): Promise<number> {
+/**
+ * The client's wrong tokens in the window (up to the limit), and the seconds until it may try again
+ * (0 when it has not sent too many lately).
+ */
+export async function throttled(
+  db: D1Database,
+  client: string,
+  now: number,
+): Promise<{ failures: number; wait: number }> {
   const rows = await db
     .prepare('SELECT at FROM admin_sign_in_failures WHERE client = ? AND at > ? ORDER BY at DESC LIMIT ?')
     .bind(client, now - FAILURE_WINDOW_MS, MAX_FAILURES)
     .all<{ at: number }>()
-  if (rows.results.length < MAX_FAILURES) return 0
+  const failures = rows.results.length
+  if (failures < MAX_FAILURES) return { failures, wait: 0 }
   const oldest = rows.results[MAX_FAILURES - 1]?.at ?? now
-  return Math.max(1, Math.ceil((oldest + FAILURE_WINDOW_MS - now) / 1000))
+  return { failures, wait: Math.max(1, Math.ceil((oldest + FAILURE_WINDOW_MS - now) / 1000)) }
 }
 
 /** Records a wrong token from a client (and drops its failures older than the window). */

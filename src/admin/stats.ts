@@ -110,21 +110,25 @@ export async function sourceTable(db: D1Database) {
 export async function broadcastTable(db: D1Database) {
   const { results } = await db
     .prepare(
-      `SELECT b.id, b.path, b.status, b.recipients, b.sent,
-         (SELECT count(DISTINCT e.email_id) FROM broadcast_recipients r JOIN email_events e ON e.email_id = r.message_id
-           WHERE r.broadcast_id = b.id AND e.type = 'email.delivered') AS delivered,
+      `WITH recent AS (SELECT id, path, status, recipients, sent, created_at FROM broadcasts
+                       WHERE status IN ('sending', 'paused', 'sent') ORDER BY created_at DESC LIMIT 50),
+       -- What the provider reported, in one pass over the recipients and their events.
+       reported AS (SELECT r.broadcast_id,
+                      count(DISTINCT CASE WHEN e.type = 'email.delivered' THEN e.email_id END) AS delivered,
+                      count(DISTINCT CASE WHEN e.type = 'email.bounced' THEN e.email_id END) AS bounced,
+                      count(DISTINCT CASE WHEN e.type = 'email.complained' THEN e.email_id END) AS complained
+                    FROM recent b JOIN broadcast_recipients r ON r.broadcast_id = b.id
+                    JOIN email_events e ON e.email_id = r.message_id GROUP BY r.broadcast_id)
+       SELECT b.id, b.path, b.status, b.recipients, b.sent,
+         coalesce(p.delivered, 0) AS delivered, coalesce(p.bounced, 0) AS bounced, coalesce(p.complained, 0) AS complained,
          -- Clicked: readers who followed one of its links (first-party, through /r/).
          (SELECT count(DISTINCT k.subscriber_id) FROM clicks k WHERE k.email = 'broadcast:' || b.id) AS clicked,
-         (SELECT count(DISTINCT e.email_id) FROM broadcast_recipients r JOIN email_events e ON e.email_id = r.message_id
-           WHERE r.broadcast_id = b.id AND e.type = 'email.bounced') AS bounced,
-         (SELECT count(DISTINCT e.email_id) FROM broadcast_recipients r JOIN email_events e ON e.email_id = r.message_id
-           WHERE r.broadcast_id = b.id AND e.type = 'email.complained') AS complained,
          -- Left the newsletter after this broadcast, before the next one they were sent.
          (SELECT count(*) FROM broadcast_recipients r JOIN subscribers s ON s.id = r.subscriber_id
            WHERE r.broadcast_id = b.id AND r.status = 'sent' AND s.newsletter_left_at >= r.sent_at
              AND s.newsletter_left_at < coalesce((SELECT min(r2.sent_at) FROM broadcast_recipients r2
                WHERE r2.subscriber_id = r.subscriber_id AND r2.status = 'sent' AND r2.sent_at > r.sent_at), 9e15)) AS unsubscribed
-       FROM broadcasts b WHERE b.status IN ('sending', 'paused', 'sent') ORDER BY b.created_at DESC LIMIT 50`,
+       FROM recent b LEFT JOIN reported p ON p.broadcast_id = b.id ORDER BY b.created_at DESC`,
     )
     .all<{
       id: string
