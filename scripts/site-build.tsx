@@ -149,6 +149,7 @@ async function loadPage(
     updated: data.updated === undefined ? published : isoDate(data.updated, rel, 'updated'),
     ...(review ? { review } : {}),
     order: typeof data.order === 'number' ? data.order : Number.MAX_SAFE_INTEGER,
+    inNav: data.nav !== false,
     html,
     toc: kind === 'essay' ? toc : [],
     words,
@@ -247,7 +248,10 @@ export async function buildSite(contentDir: string, emailsDir = join(root, 'emai
   const ctx: RenderContext = {
     site,
     css: siteCss,
-    nav: [{ href: '/', text: home.navTitle }, ...home.children.map((c) => ({ href: c.path, text: c.navTitle }))],
+    nav: [
+      { href: '/', text: home.navTitle },
+      ...home.children.filter((c) => c.inNav).map((c) => ({ href: c.path, text: c.navTitle })),
+    ],
     essays,
   }
   const component = { home: HomePage, section: SectionPage, essay: EssayPage, page: StandalonePage }

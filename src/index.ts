@@ -1,3 +1,4 @@
+import { applyRetention } from './admin/retention'
 import { createApp } from './app'
 import { dispatchDueLessons } from './course/dispatch'
 import { relayOutbox, ring } from './mail/relay'
@@ -46,6 +47,13 @@ export default {
                 if (r.asked + r.sunset + r.stayed > 0)
                   console.log(`cron: sunset asked ${r.asked}, kept ${r.stayed}, unsubscribed ${r.sunset}`)
               })
+          : Promise.resolve(),
+        // Once a day, compaction and the raw history's retention period (counters stay).
+        new Date(now).getUTCHours() === SUNSET_HOUR_UTC && new Date(now).getUTCMinutes() < 5
+          ? content
+              .manifest(env.CONTENT)
+              .then((m) => applyRetention(env.DB, m.settings, now))
+              .then((r) => console.log(`cron: retention ${JSON.stringify(r)}`))
           : Promise.resolve(),
         // The outbox's relay: jobs whose doorbell failed (the queue refused, the Worker stopped).
         relayOutbox(env.DB, env.MAIL, now).then((n) => n > 0 && console.log(`cron: relayed ${n} outbox job(s)`)),

@@ -3,6 +3,7 @@ import * as v from 'valibot'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { subscriberDetailAnswer } from '../src/admin/schemas'
 import { get, mailsTo, makeSubscriber, nextIp, publish } from './helpers'
+import { deliver, providerEvent } from './support/resend-webhook'
 
 const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
@@ -125,22 +126,29 @@ describe('the CSV export', () => {
 })
 
 describe('one subscriber', () => {
-  it('comes with deliveries, history and provider events, times in ISO 8601 and data as objects; an unknown id is a 404', async () => {
+  it('comes with deliveries, history and each email received with what became of it, times in ISO 8601 and data as objects; an unknown id is a 404', async () => {
     const id = await makeSubscriber({ email: 'detail@example.com', confirmed_at: T0 + 3_600_000 })
     const sent = Date.parse('2026-11-02T08:00:00Z')
+    // Lesson 1 sent as the lessons consumer records it ('sending', then 'sent'); lesson 2 on its way.
     await env.DB.batch([
       env.DB.prepare(
         `INSERT INTO deliveries (subscriber_id, lesson, course, status, batch_key, message_id, created_at, sent_at)
-         VALUES (?1, 1, 'cure-back-pain-program', 'sent', 'k', 'm1', ?2, ?2 + 1500), (?1, 2, 'cure-back-pain-program', 'sending', 'k2', NULL, ?2 + 86400000, NULL)`,
+         VALUES (?1, 1, 'cure-back-pain-program', 'sending', 'k', NULL, ?2, NULL), (?1, 2, 'cure-back-pain-program', 'sending', 'k2', NULL, ?2 + 86400000, NULL)`,
+      ).bind(id, sent),
+      env.DB.prepare(
+        "UPDATE deliveries SET status = 'sent', message_id = 'm1', sent_at = ?2 + 1500 WHERE subscriber_id = ?1 AND lesson = 1",
       ).bind(id, sent),
       env.DB.prepare(
         `INSERT INTO subscriber_events (subscriber_id, type, at, data) VALUES (?1, 'confirmed', ?2, '{"round":1}'), (?1, 'paused', ?2 + 5, '{}')`,
       ).bind(id, sent),
-      env.DB.prepare(
-        `INSERT INTO email_events (id, type, email_id, to_address, subscriber_id, occurred_at, received_at, data)
-         VALUES ('msg_1', 'email.delivered', 'm1', 'detail@example.com', ?1, ?2 + 2000, ?2 + 3000, '{"type":"email.delivered"}')`,
-      ).bind(id, sent),
     ])
+    // Resend reports lesson 1 delivered, echoing the tags it was sent with.
+    const tags = { type: 'lesson', course: 'cure-back-pain-program', lesson: '1', subscriber: id }
+    const reported = await deliver({
+      ...providerEvent('email.delivered', 'detail@example.com', { tags }),
+      created_at: new Date(sent + 2000).toISOString(),
+    })
+    expect(await reported.json()).toEqual({ status: 'recorded' })
     const res = await api(`/api/admin/subscribers/${id}`)
     expect(res.status).toBe(200)
     const body = v.parse(subscriberDetailAnswer, await res.json())
@@ -171,10 +179,19 @@ describe('one subscriber', () => {
       { type: 'confirmed', at: '2026-11-02T08:00:00.000Z', data: { round: 1 } },
       { type: 'paused', at: '2026-11-02T08:00:00.005Z', data: {} },
     ])
-    expect(body.emailEvents).toEqual([
-      { type: 'email.delivered', email_id: 'm1', occurred_at: '2026-11-02T08:00:02.000Z' },
+    expect(body.received).toEqual([
+      {
+        subscriber_id: id,
+        email: 'lesson:cure-back-pain-program:1',
+        sent_at: '2026-11-02T08:00:01.500Z',
+        events: ['delivered'],
+      },
     ])
-    for (const time of [...body.deliveries.map((d) => d.created_at), ...body.events.map((e) => e.at)])
+    for (const time of [
+      ...body.deliveries.map((d) => d.created_at),
+      ...body.events.map((e) => e.at),
+      ...body.received.map((r) => r.sent_at),
+    ])
       expect(time).toMatch(ISO)
     expect((await api('/api/admin/subscribers/no-such-id')).status).toBe(404)
   })

@@ -9,10 +9,12 @@ import {
   linkIn,
   mailsTo,
   newsletterConsentText,
+  type OutboxItem,
   publish,
   signup,
   subscriberByEmail,
 } from './helpers'
+import { deliver, providerEvent } from './support/resend-webhook'
 
 const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
@@ -24,6 +26,11 @@ const api = (path: string, method = 'GET') =>
 beforeAll(async () => {
   await publish(inject('siteBuild'))
 })
+
+/** An email as the local outbox kept it, with the tags it went out with. */
+type Sent = OutboxItem & { tags: { name: string; value: string }[] }
+/** The tags an email went out with, as Resend echoes them in its webhooks (`data.tags`). */
+const echoed = (mail: Sent) => Object.fromEntries(mail.tags.map((t) => [t.name, t.value]))
 
 /** A time as every admin answer gives it: ISO 8601 in UTC. */
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
@@ -54,12 +61,15 @@ describe('a person asking what is held about them', () => {
     await signup({ email: 'Gdpr.Export@example.com', consent, name: 'Ada' }, { json: true })
     await mailsTo('Gdpr.Export@example.com')
     const id = (await subscriberByEmail('gdpr.export@example.com'))?.id ?? ''
-    await env.DB.prepare(
-      `INSERT INTO email_events (id, type, email_id, to_address, subscriber_id, occurred_at, received_at, data)
-       VALUES ('msg_gdpr', 'email.delivered', 'e1', 'gdpr.export@example.com', ?1, ?2, ?2, '{"type":"email.delivered","data":{"to":["gdpr.export@example.com"]}}')`,
-    )
-      .bind(id, Date.parse('2026-11-02T08:00:00Z'))
-      .run()
+    // Resend reports the confirmation delivered, with the tags it was sent with.
+    const [confirmation] = (await mailsTo('Gdpr.Export@example.com')) as Sent[]
+    const tags = echoed(confirmation as Sent)
+    expect(tags).toEqual({ type: 'confirmation' })
+    const reported = await deliver({
+      ...providerEvent('email.delivered', 'gdpr.export@example.com', { tags }),
+      created_at: '2026-11-02T08:00:00.000Z',
+    })
+    expect(await reported.json()).toEqual({ status: 'recorded' })
     const res = await api('/api/admin/people/gdpr.export@example.com')
     expect(res.status).toBe(200)
     // The answer has the shape the OpenAPI document gives, no field more or less.
@@ -69,13 +79,8 @@ describe('a person asking what is held about them', () => {
     expect(body.history.map((h) => h.type)).toEqual(['signed_up', 'confirmation_sent'])
     expect(body.history.every((h) => typeof h.data === 'object' && h.data !== null)).toBe(true)
     expect(body.emails.map((e) => e.subject)).toEqual(['Please confirm: The cure back pain program'])
-    expect(body.provider_events).toEqual([
-      {
-        type: 'email.delivered',
-        email_id: 'e1',
-        occurred_at: '2026-11-02T08:00:00.000Z',
-        data: { type: 'email.delivered', data: { to: ['gdpr.export@example.com'] } },
-      },
+    expect(body.received).toEqual([
+      { subscriber_id: id, email: 'confirmation', sent_at: '2026-11-02T08:00:00.000Z', events: ['delivered'] },
     ])
     const times = timesIn(body)
     expect(times.length).toBeGreaterThan(8)
@@ -101,14 +106,16 @@ describe('a person asking what is held about them', () => {
       'deliveries',
       'newsletter',
       'clicks',
-      'provider_events',
+      'received',
       'emails',
     ])
     const item = (list: string) => schema.properties?.[list]?.items as JsonSchema
     expect(item('subscriptions').properties?.consent_at).toMatchObject({ type: 'string', format: 'date-time' })
     expect(item('history').properties?.data).toMatchObject({ type: 'object' })
     expect(item('newsletter').required).toEqual(expect.arrayContaining(['broadcast_id', 'path', 'status', 'sent_at']))
-    expect(item('provider_events').properties?.data).toMatchObject({ type: 'object' })
+    expect(item('received').properties?.sent_at).toMatchObject({ type: 'string', format: 'date-time' })
+    expect(item('received').properties?.events).toMatchObject({ type: 'array' })
+    expect(item('subscriptions').properties?.last_click_at).toBeDefined()
   })
 })
 
@@ -138,7 +145,25 @@ describe('a person asking to be erased', () => {
       admin,
     )
     await lessonsDrained()
+    // Resend reports a soft bounce of it, with the tags it was sent with: kept for the guard too.
+    const letter = ((await mailsTo('Erase.Me@example.com', 2)) as Sent[]).find((m) => echoed(m).type === 'broadcast')
+    const tags = echoed(letter as Sent)
+    expect(tags).toMatchObject({ type: 'broadcast', subscriber: id })
+    const bounced = await deliver(
+      providerEvent('email.bounced', 'erase.me@example.com', { tags, bounce: { type: 'Transient' } }),
+    )
+    expect(await bounced.json()).toEqual({ status: 'recorded' })
     const exported = v.parse(personExportAnswer, await (await api('/api/admin/people/erase.me@example.com')).json())
+    expect(exported.received).toEqual([
+      {
+        subscriber_id: id,
+        email: `broadcast:${tags.broadcast}`,
+        sent_at: expect.stringMatching(ISO),
+        events: ['bounced'],
+      },
+    ])
+    const num = exported.subscriptions[0]?.num
+    expect(num).toBeGreaterThan(0)
     expect(exported.newsletter).toEqual([
       expect.objectContaining({ path: '/letters/welcome', status: 'sent', sent_at: expect.stringMatching(ISO) }),
     ])
@@ -164,6 +189,14 @@ describe('a person asking to be erased', () => {
     expect(await everything()).not.toContain('erase.me@example.com')
     expect(await everything()).not.toContain('zephyrine')
     expect(await everything()).not.toContain(id)
+    // The compact tables name the person by number: none of their rows is left either.
+    const numbered = await env.DB.prepare(
+      `SELECT (SELECT count(*) FROM receipts WHERE subscriber = ?1) + (SELECT count(*) FROM link_clicks WHERE subscriber = ?1)
+         + (SELECT count(*) FROM trouble WHERE subscriber = ?1) AS n`,
+    )
+      .bind(num)
+      .first<{ n: number }>()
+    expect(numbered?.n).toBe(0)
     const left = await env.DB.prepare('SELECT body FROM dead_letters').all<{ body: string }>()
     expect(left.results.map((r) => JSON.parse(r.body).subscriberId)).toEqual(['someone-else'])
 

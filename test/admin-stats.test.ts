@@ -1,26 +1,37 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { get, makeSubscriber } from './helpers'
+import { deliver, providerEvent } from './support/resend-webhook'
 
 const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const api = (path: string) =>
   get(path, { headers: { Authorization: `Bearer ${TOKEN}` } }, { ...env, ADMIN_TOKEN: TOKEN })
 const NOV1 = Date.parse('2026-11-01T10:00:00Z')
 const NOV2 = Date.parse('2026-11-02T10:00:00Z')
+const NOV3 = Date.parse('2026-11-03T08:00:00Z')
 
-const deliver = (id: string, lesson: number, messageId: string) =>
-  env.DB.prepare(
-    `INSERT INTO deliveries (subscriber_id, lesson, course, status, batch_key, message_id, created_at, sent_at)
-     VALUES (?, ?, 'cure-back-pain-program', 'sent', 'k', ?, 0, 0)`,
+/** A lesson sent to a subscriber, recorded as the lessons consumer records it: 'sending', then 'sent'. */
+async function sent(id: string, lesson: number) {
+  await env.DB.prepare(
+    `INSERT INTO deliveries (subscriber_id, lesson, course, status, batch_key, created_at)
+     VALUES (?, ?, 'cure-back-pain-program', 'sending', 'k', ?)`,
   )
-    .bind(id, lesson, messageId)
+    .bind(id, lesson, NOV3)
     .run()
-const report = (type: string, messageId: string) =>
-  env.DB.prepare(
-    `INSERT INTO email_events (id, type, email_id, occurred_at, received_at, data) VALUES (?, ?, ?, 0, 0, '{}')`,
+  await env.DB.prepare(
+    "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ? WHERE subscriber_id = ? AND lesson = ?",
   )
-    .bind(crypto.randomUUID(), type, messageId)
+    .bind(crypto.randomUUID(), NOV3, id, lesson)
     .run()
+}
+
+/** What Resend reports about one lesson to one subscriber, through the webhook, with the lesson's tags. */
+async function report(type: string, id: string, lesson: number, extra: Record<string, unknown> = {}) {
+  const tags = { type: 'lesson', course: 'cure-back-pain-program', lesson: String(lesson), subscriber: id }
+  const res = await deliver(providerEvent(type, `${id}@example.com`, { tags, ...extra }))
+  expect(res.status).toBe(200)
+  return ((await res.json()) as { status: string }).status
+}
 
 beforeAll(async () => {
   const a = await makeSubscriber({
@@ -55,17 +66,24 @@ beforeAll(async () => {
     lesson_position: 1,
   })
   await makeSubscriber({ created_at: NOV2, source: 'partner', status: 'pending' })
-  await deliver(a, 1, 'm1')
-  await deliver(b, 1, 'm2')
-  await deliver(c, 1, 'm3')
-  await deliver(e, 1, 'm4')
-  await deliver(a, 2, 'm5')
-  await deliver(b, 2, 'm6')
-  for (const m of ['m1', 'm2', 'm3', 'm5']) await report('email.delivered', m)
-  await report('email.delivered', 'm1') // a duplicate report counts once
-  for (const m of ['m1', 'm2']) await report('email.opened', m)
-  await report('email.clicked', 'm1')
-  await report('email.bounced', 'm4')
+  await sent(a, 1)
+  await sent(b, 1)
+  await sent(c, 1)
+  await sent(e, 1)
+  await sent(a, 2)
+  await sent(b, 2)
+  for (const [id, lesson] of [
+    [a, 1],
+    [b, 1],
+    [c, 1],
+    [a, 2],
+  ] as const)
+    expect(await report('email.delivered', id, lesson)).toBe('recorded')
+  // A duplicate report counts once.
+  expect(await report('email.delivered', a, 1)).toBe('duplicate')
+  for (const id of [a, b]) expect(await report('email.opened', id, 1)).toBe('recorded')
+  expect(await report('email.clicked', a, 1)).toBe('recorded')
+  expect(await report('email.bounced', e, 1, { bounce: { type: 'Permanent' } })).toBe('recorded')
 })
 
 describe('the stats a marketer reads', () => {

@@ -6,18 +6,39 @@ const TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 const admin: Env = { ...env, ADMIN_TOKEN: TOKEN }
 const HOUR = 3_600_000
 let links: string[] = []
-let id = ''
 
-const clicks = async () =>
-  (
-    await env.DB.prepare('SELECT email, link FROM clicks WHERE subscriber_id = ?')
-      .bind(id)
-      .all<{ email: string; link: string }>()
-  ).results
+const auth = { Authorization: `Bearer ${TOKEN}` }
+
+interface Export {
+  subscriptions: { num: number; last_click_at: string | null }[]
+  clicks: { email: string; link: string; at: string }[]
+  received: { email: string; events: string[] }[]
+}
+/** Everything held about the reader, as the GDPR export gives it. */
+const exported = async () =>
+  (await (await get('/api/admin/people/clicker@example.com', { headers: auth }, admin)).json()) as Export
+
+/** The links the reader followed, as the GDPR export lists them. */
+const clicks = async () => (await exported()).clicks.map(({ email, link }) => ({ email, link }))
+
+/** The stats API's clicks: by email (readers) and by link (clicks, readers). */
+const stats = async () => {
+  const res = await get('/api/admin/stats', { headers: { ...auth, 'CF-Connecting-IP': nextIp() } }, admin)
+  return (
+    (await res.json()) as {
+      clicks: {
+        by_email: Record<string, number>
+        by_link: { email: string; link: string; clicks: number; readers: number; target: string }[]
+      }
+    }
+  ).clicks
+}
+/** Every click the stats count, on any link. */
+const counted = async () => (await stats()).by_link.reduce((n, l) => n + l.clicks, 0)
 
 beforeAll(async () => {
   await publish(inject('siteBuild'))
-  id = await makeSubscriber({ email: 'clicker@example.com', next_send_at: Date.now() })
+  await makeSubscriber({ email: 'clicker@example.com', next_send_at: Date.now() })
   await cronAt(Date.now() + HOUR)
   const lesson = (await mailsTo('clicker@example.com')).find((m) => m.subject.startsWith('Lesson 1'))
   if (!lesson) throw new Error('no lesson 1')
@@ -38,12 +59,22 @@ describe('a link in a lesson', () => {
     )
     expect(res.headers.get('cache-control')).toBe('no-store')
     expect(await clicks()).toEqual([{ email: 'lesson:cure-back-pain-program:1', link: links[0]?.split('/').pop() }])
+    expect(await counted()).toBe(1)
+    // The lesson's receipt says a link of ours was followed, and the reader's row says when.
+    const held = await exported()
+    expect(held.received).toEqual([
+      expect.objectContaining({ email: 'lesson:cure-back-pain-program:1', events: ['link'] }),
+    ])
+    const last = Date.parse(held.subscriptions[0]?.last_click_at ?? '')
+    expect(Math.abs(last - Date.now())).toBeLessThan(60_000)
+    expect(held.clicks[0]?.at).toBe(held.subscriptions[0]?.last_click_at)
   })
 
   it('is not counted for a HEAD (a link checker or a mail scanner)', async () => {
     const res = await get(links[0] ?? '', { method: 'HEAD', redirect: 'manual' })
     expect(res.status).toBe(302)
     expect(await clicks()).toHaveLength(1)
+    expect(await counted()).toBe(1)
   })
 
   it('still leads to its page with a token that does not verify (a test send), and counts nothing', async () => {
@@ -52,6 +83,7 @@ describe('a link in a lesson', () => {
     expect(res.status).toBe(302)
     expect(res.headers.get('location')).toMatch(/^\/back-pain\//)
     expect(await clicks()).toHaveLength(1)
+    expect(await counted()).toBe(1)
   })
 
   it('is never an open redirect: only links the build put in an email lead anywhere', async () => {
@@ -59,6 +91,7 @@ describe('a link in a lesson', () => {
     for (const link of ['https:%2F%2Fevil.example', 'constructor', '__proto__', 'AAAAAAAAAAAA'])
       expect((await get(`/r/${token}/${link}`, { redirect: 'manual' })).status, link).toBe(404)
     expect(await clicks()).toHaveLength(1)
+    expect(await counted()).toBe(1)
   })
 })
 
@@ -80,19 +113,9 @@ describe('the dashboard', () => {
 
 describe('the stats API', () => {
   it('gives the clicks per email and per link, with where each link leads', async () => {
-    const res = await get(
-      '/api/admin/stats',
-      { headers: { Authorization: `Bearer ${TOKEN}`, 'CF-Connecting-IP': nextIp() } },
-      admin,
-    )
-    const body = (await res.json()) as {
-      clicks: {
-        by_email: Record<string, number>
-        by_link: { email: string; link: string; clicks: number; readers: number; target: string }[]
-      }
-    }
-    expect(body.clicks.by_email).toEqual({ 'lesson:cure-back-pain-program:1': 1 })
-    expect(body.clicks.by_link).toEqual([
+    const counts = await stats()
+    expect(counts.by_email).toEqual({ 'lesson:cure-back-pain-program:1': 1 })
+    expect(counts.by_link).toEqual([
       expect.objectContaining({
         email: 'lesson:cure-back-pain-program:1',
         clicks: 1,
@@ -101,16 +124,31 @@ describe('the stats API', () => {
       }),
     ])
   })
+
+  it('counts a second click on the same link as a click, not as another reader', async () => {
+    const res = await get(links[0] ?? '', { redirect: 'manual' })
+    expect(res.status).toBe(302)
+    const counts = await stats()
+    expect(counts.by_email).toEqual({ 'lesson:cure-back-pain-program:1': 1 })
+    expect(counts.by_link).toEqual([expect.objectContaining({ clicks: 2, readers: 1 })])
+  })
 })
 
 describe('erasure', () => {
-  it('leaves no click of the person behind', async () => {
-    const res = await get(
-      '/api/admin/people/clicker@example.com',
-      { method: 'DELETE', headers: { Authorization: `Bearer ${TOKEN}` } },
-      admin,
-    )
+  it('leaves no click of the person behind, and the counters, which name no one, keep their figures', async () => {
+    const { num } = (await exported()).subscriptions[0] ?? { num: -1 }
+    const res = await get('/api/admin/people/clicker@example.com', { method: 'DELETE', headers: auth }, admin)
     expect(res.status).toBe(200)
     expect(await clicks()).toEqual([])
+    // Rows keyed by the subscriber's number, which the export can no longer reach: gone too.
+    const left = await env.DB.prepare(
+      'SELECT (SELECT count(*) FROM link_clicks WHERE subscriber = ?1) + (SELECT count(*) FROM receipts WHERE subscriber = ?1) AS n',
+    )
+      .bind(num)
+      .first<{ n: number }>()
+    expect(left?.n).toBe(0)
+    const counts = await stats()
+    expect(counts.by_email).toEqual({ 'lesson:cure-back-pain-program:1': 1 })
+    expect(counts.by_link).toEqual([expect.objectContaining({ clicks: 2, readers: 1 })])
   })
 })

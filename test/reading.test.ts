@@ -145,7 +145,7 @@ describe('feed readers and search engines', () => {
     const xml = await (await get('/sitemap.xml')).text()
     expect(XMLValidator.validate(xml)).toBe(true)
     const locs = [parser.parse(xml).urlset.url].flat().map((u: { loc: string }) => new URL(u.loc).pathname)
-    expect(locs).toEqual(['/', '/back-pain', '/back-pain/back-exercises', ESSAY, '/cure-back-pain-program'])
+    expect(locs).toEqual(['/', '/back-pain', '/back-pain/back-exercises', ESSAY, '/cure-back-pain-program', '/privacy'])
     const robots = await (await get('/robots.txt')).text()
     expect(robots).toContain('Sitemap: https://spine-exercises.example.com/sitemap.xml')
   })

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
+import { clickToken } from '../src/subscribers/links'
 import { cronAt, get, linkIn, mailsTo, makeSubscriber, publish, subscriberByEmail } from './helpers'
 
 const build = inject('siteBuild')
@@ -16,17 +17,27 @@ const SUBJECT = 'Do you still want our emails?'
 async function reader(email: string, lessons: number, clickedAfter = false) {
   const id = await makeSubscriber({ email, status: 'active', lesson_position: lessons, newsletter: 'active' })
   const past = Date.now() - 10 * DAY
-  for (let n = 1; n <= lessons; n++)
+  // Each lesson recorded as the lessons consumer does: 'sending', then 'sent' (which keeps its receipt).
+  for (let n = 1; n <= lessons; n++) {
     await env.DB.prepare(
-      `INSERT INTO deliveries (subscriber_id, round, lesson, course, status, batch_key, created_at, sent_at)
-       VALUES (?, 1, ?, 'cure-back-pain-program', 'sent', 'test', ?, ?)`,
+      `INSERT INTO deliveries (subscriber_id, round, lesson, course, status, batch_key, created_at)
+       VALUES (?, 1, ?, 'cure-back-pain-program', 'sending', 'test', ?)`,
     )
-      .bind(id, n, past + n * DAY, past + n * DAY)
+      .bind(id, n, past + n * DAY)
       .run()
-  if (clickedAfter)
-    await env.DB.prepare("INSERT INTO clicks (subscriber_id, email, link, at) VALUES (?, 'lesson:x:2', 'l', ?)")
-      .bind(id, past + lessons * DAY + HOUR)
+    await env.DB.prepare(
+      "UPDATE deliveries SET status = 'sent', sent_at = ? WHERE subscriber_id = ? AND round = 1 AND lesson = ?",
+    )
+      .bind(past + n * DAY, id, n)
       .run()
+  }
+  if (clickedAfter) {
+    // A link of the last lesson, followed now (after it was sent), as the reader's email carries it.
+    const token = await clickToken(env.SIGNING_KEY ?? '', id, `lesson:cure-back-pain-program:${lessons}`, Date.now())
+    const link = Object.keys(build.links)[0]
+    expect((await get(`/r/${token}/${link}`, { redirect: 'manual' })).status).toBe(302)
+    expect((await subscriberByEmail(email))?.last_click_at).toBeGreaterThan(past + lessons * DAY)
+  }
   return id
 }
 
@@ -38,6 +49,7 @@ const asked = async () =>
   ).results.map((r) => r.email)
 
 beforeAll(async () => {
+  await publish(build)
   await reader('quiet@example.com', 2)
   await reader('answers@example.com', 2)
   await reader('clicker@example.com', 2, true)

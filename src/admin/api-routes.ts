@@ -176,7 +176,7 @@ export function adminApiRoutes(content: SiteContent) {
     '/api/admin/people/:email',
     admin('GDPR export: everything held about one address', {
       200: json(
-        'Every subscription (the whole stored row) with its history, lessons and broadcasts sent, provider events and emails; times in ISO 8601',
+        'Every subscription (the whole stored row) with its history, lessons and broadcasts sent, each email received with what became of it, clicks and emails; times in ISO 8601',
         personExportAnswer,
       ),
     }),
@@ -198,9 +198,9 @@ export function adminApiRoutes(content: SiteContent) {
 
   app.get(
     '/api/admin/subscribers/:id',
-    admin('One subscriber with history, deliveries and provider events', {
+    admin('One subscriber with history, deliveries and the emails received', {
       200: json(
-        'The subscriber, with deliveries, history and provider events; times in ISO 8601',
+        'The subscriber, with deliveries, history and each email received with what became of it; times in ISO 8601',
         subscriberDetailAnswer,
       ),
       404: problem('No such subscriber'),

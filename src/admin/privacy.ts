@@ -1,19 +1,21 @@
 /** GDPR: everything held about one address, and its erasure. */
+
+import { presentReceipts, receiptsOf } from '../mail/receipts'
 import { ring } from '../mail/relay'
 import { erase, type LifecycleDeps } from '../subscribers/lifecycle'
 import { normalizeEmail } from '../subscribers/store'
 import { suppressionHash } from '../subscribers/suppression'
-import { presentRows } from './store'
+import { presentRow, presentRows } from './store'
 
 /**
  * Every row about the address: subscriptions (every column), their history, lessons and broadcasts
- * sent, provider events, emails; times in ISO 8601 and JSON columns parsed (presentRow). Its shape
+ * sent, each email received with what became of it (receipts), first-party clicks, local emails; times in ISO 8601 and JSON columns parsed (presentRow). Its shape
  * is documented, in the OpenAPI document too, by `personExportAnswer` (schemas.ts).
  */
 export async function exportPerson(db: D1Database, email: string) {
   const address = normalizeEmail(email)
   const ids = `(SELECT id FROM subscribers WHERE email_normalized = ?1)`
-  const [subscriptions, history, deliveries, events, emails, broadcasts, clicks] = await db.batch<
+  const [subscriptions, history, deliveries, receipts, emails, broadcasts, clicks] = await db.batch<
     Record<string, unknown>
   >([
     db.prepare('SELECT * FROM subscribers WHERE email_normalized = ?1').bind(address),
@@ -25,11 +27,7 @@ export async function exportPerson(db: D1Database, email: string) {
         `SELECT subscriber_id, round, lesson, course, status, message_id, created_at, sent_at FROM deliveries WHERE subscriber_id IN ${ids}`,
       )
       .bind(address),
-    db
-      .prepare(
-        `SELECT type, email_id, occurred_at, data FROM email_events WHERE to_address = ?1 OR subscriber_id IN ${ids}`,
-      )
-      .bind(address),
+    db.prepare(receiptsOf(ids)).bind(address),
     db.prepare('SELECT id, created_at, subject FROM outbox WHERE lower(to_address) = ?1').bind(address),
     db
       .prepare(
@@ -38,7 +36,11 @@ export async function exportPerson(db: D1Database, email: string) {
       )
       .bind(address),
     db
-      .prepare(`SELECT subscriber_id, email, link, at FROM clicks WHERE subscriber_id IN ${ids} ORDER BY at`)
+      .prepare(
+        `SELECT s.id AS subscriber_id, m.key AS email, k.link, k.at FROM link_clicks k
+         JOIN subscribers s ON s.num = k.subscriber JOIN emails m ON m.num = k.email
+         WHERE s.id IN ${ids} ORDER BY k.at`,
+      )
       .bind(address),
   ])
   return {
@@ -48,7 +50,7 @@ export async function exportPerson(db: D1Database, email: string) {
     deliveries: presentRows(deliveries),
     newsletter: presentRows(broadcasts),
     clicks: presentRows(clicks),
-    provider_events: presentRows(events),
+    received: presentReceipts(receipts?.results ?? []).map(presentRow),
     emails: presentRows(emails),
   }
 }

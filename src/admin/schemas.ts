@@ -170,10 +170,13 @@ const lineFields = {
   at: time,
   data: jsonObject,
 }
-const providerEventFields = {
-  type: v.pipe(v.string(), v.description("The provider's event: email.delivered, email.bounced, …")),
-  email_id: maybeText,
-  occurred_at: time,
+const receiptFields = {
+  email: v.pipe(v.string(), v.description("The email: 'lesson:<course>:<n>', 'broadcast:<id>', 'confirmation', …")),
+  sent_at: time,
+  events: v.pipe(
+    v.array(v.picklist(['delivered', 'opened', 'clicked', 'bounced', 'complained', 'link'])),
+    v.description("What the provider reported and the reader did ('link': followed a link of ours)"),
+  ),
 }
 
 /** GET /api/admin/subscribers/:id. */
@@ -190,7 +193,10 @@ export const subscriberDetailAnswer = v.strictObject({
     }),
   ),
   events: v.pipe(v.array(v.strictObject(lineFields)), v.description('The history, oldest first')),
-  emailEvents: v.pipe(v.array(v.strictObject(providerEventFields)), v.description("The provider's events")),
+  received: v.pipe(
+    v.array(v.strictObject({ subscriber_id: v.string(), ...receiptFields })),
+    v.description('Each email received in the raw history period, oldest first, with what became of it'),
+  ),
 })
 
 /**
@@ -240,6 +246,8 @@ export const personExportAnswer = v.pipe(
         newsletter_joined_at: maybeTime,
         newsletter_left_at: maybeTime,
         sunset_asked_at: maybeTime,
+        num: v.pipe(count, v.description("The subscription's number in the compact tables (internal)")),
+        last_click_at: v.pipe(maybeTime, v.description('When they last followed a link of ours')),
       }),
     ),
     history: v.array(v.strictObject({ subscriber_id: v.string(), ...lineFields })),
@@ -273,7 +281,10 @@ export const personExportAnswer = v.pipe(
       v.array(v.strictObject({ subscriber_id: v.string(), email: v.string(), link: v.string(), at: time })),
       v.description('Each link followed in our emails (first-party, through /r/)'),
     ),
-    provider_events: v.array(v.strictObject({ ...providerEventFields, data: jsonObject })),
+    received: v.pipe(
+      v.array(v.strictObject({ subscriber_id: v.string(), ...receiptFields })),
+      v.description('Each email received in the raw history period, with what became of it'),
+    ),
     emails: v.pipe(
       v.array(v.strictObject({ id: v.string(), created_at: time, subject: v.string() })),
       v.description('Emails kept in the local outbox (local runs only)'),

@@ -1,10 +1,15 @@
-/** What came of the signups: per day and source, the funnel, and each lesson's fate. */
+/**
+ * What came of the signups: per day and source, the funnel, and each lesson's fate. Figures about
+ * emails come from counters (migration 0012), never from the raw rows a retention period removes.
+ */
 
 /** Signups created in [from, to), epoch ms. */
 export interface StatsRange {
   from: number
   to: number
 }
+
+const DAY = 86_400_000
 
 const ratio = (n: number, d: number) => (d === 0 ? null : Math.round((n / d) * 10_000) / 10_000)
 
@@ -26,19 +31,16 @@ export async function courseStats(db: D1Database, r: StatsRange) {
          FROM subscribers WHERE ${inRange}`,
       )
       .bind(r.from, r.to),
+    // Each lesson's figures from the counters (migration 0012), for subscribers who signed up in the range.
     db
       .prepare(
-        `SELECT d.lesson, count(DISTINCT d.subscriber_id) AS sent,
-           count(DISTINCT CASE WHEN e.type = 'email.delivered' THEN d.subscriber_id END) AS delivered,
-           count(DISTINCT CASE WHEN e.type = 'email.opened' THEN d.subscriber_id END) AS opened,
-           count(DISTINCT CASE WHEN e.type = 'email.clicked' THEN d.subscriber_id END) AS clicked,
-           count(DISTINCT CASE WHEN e.type = 'email.bounced' THEN d.subscriber_id END) AS bounced,
-           count(DISTINCT CASE WHEN e.type = 'email.complained' THEN d.subscriber_id END) AS complained
-         FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
-         LEFT JOIN email_events e ON e.email_id = d.message_id
-         WHERE d.status = 'sent' AND s.created_at >= ?1 AND s.created_at < ?2 GROUP BY d.lesson ORDER BY d.lesson`,
+        `SELECT CAST(replace(m.key, rtrim(m.key, '0123456789'), '') AS INTEGER) AS lesson, sum(c.sent) AS sent,
+           sum(c.delivered) AS delivered, sum(c.opened) AS opened, sum(c.clicked) AS clicked,
+           sum(c.bounced) AS bounced, sum(c.complained) AS complained
+         FROM emails m JOIN email_counts c ON c.email = m.num
+         WHERE m.key LIKE 'lesson:%' AND c.cohort >= ?1 AND c.cohort < ?2 GROUP BY 1 ORDER BY 1`,
       )
-      .bind(r.from, r.to),
+      .bind(Math.floor(r.from / DAY), Math.ceil(Math.min(r.to, 8.64e15) / DAY)),
     db
       .prepare(
         `SELECT lesson_position AS after_lesson, count(*) AS unsubscribed FROM subscribers
@@ -96,11 +98,9 @@ export async function signupsPerDay(db: D1Database, now: number, days: number) {
 export async function sourceTable(db: D1Database) {
   const { results } = await db
     .prepare(
-      `SELECT coalesce(s.source, '') AS source, coalesce(s.utm_campaign, '') AS campaign, count(*) AS signups,
-              count(s.confirmed_at) AS confirmed, count(c.subscriber_id) AS clicked
-       FROM subscribers s
-       LEFT JOIN (SELECT DISTINCT subscriber_id FROM clicks) c ON c.subscriber_id = s.id
-       GROUP BY 1, 2 ORDER BY signups DESC, source, campaign LIMIT 50`,
+      `SELECT coalesce(source, '') AS source, coalesce(utm_campaign, '') AS campaign, count(*) AS signups,
+              count(confirmed_at) AS confirmed, count(last_click_at) AS clicked
+       FROM subscribers GROUP BY 1, 2 ORDER BY signups DESC, source, campaign LIMIT 50`,
     )
     .all<{ source: string; campaign: string; signups: number; confirmed: number; clicked: number }>()
   return results.map((r) => ({ ...r, confirm_rate: ratio(r.confirmed, r.signups) }))
@@ -112,23 +112,17 @@ export async function broadcastTable(db: D1Database) {
     .prepare(
       `WITH recent AS (SELECT id, path, status, recipients, sent, created_at FROM broadcasts
                        WHERE status IN ('sending', 'paused', 'sent') ORDER BY created_at DESC LIMIT 50),
-       -- What the provider reported, in one pass over the recipients and their events.
-       reported AS (SELECT r.broadcast_id,
-                      count(DISTINCT CASE WHEN e.type = 'email.delivered' THEN e.email_id END) AS delivered,
-                      count(DISTINCT CASE WHEN e.type = 'email.bounced' THEN e.email_id END) AS bounced,
-                      count(DISTINCT CASE WHEN e.type = 'email.complained' THEN e.email_id END) AS complained
-                    FROM recent b JOIN broadcast_recipients r ON r.broadcast_id = b.id
-                    JOIN email_events e ON e.email_id = r.message_id GROUP BY r.broadcast_id)
+       counted AS (SELECT b.id, sum(c.delivered) AS delivered, sum(c.bounced) AS bounced,
+                     sum(c.complained) AS complained, sum(c.readers) AS clicked, sum(c.unsubscribed) AS unsubscribed
+                   FROM recent b JOIN emails m ON m.key = 'broadcast:' || b.id JOIN email_counts c ON c.email = m.num
+                   GROUP BY b.id)
        SELECT b.id, b.path, b.status, b.recipients, b.sent,
-         coalesce(p.delivered, 0) AS delivered, coalesce(p.bounced, 0) AS bounced, coalesce(p.complained, 0) AS complained,
+         coalesce(c.delivered, 0) AS delivered, coalesce(c.bounced, 0) AS bounced, coalesce(c.complained, 0) AS complained,
          -- Clicked: readers who followed one of its links (first-party, through /r/).
-         (SELECT count(DISTINCT k.subscriber_id) FROM clicks k WHERE k.email = 'broadcast:' || b.id) AS clicked,
-         -- Left the newsletter after this broadcast, before the next one they were sent.
-         (SELECT count(*) FROM broadcast_recipients r JOIN subscribers s ON s.id = r.subscriber_id
-           WHERE r.broadcast_id = b.id AND r.status = 'sent' AND s.newsletter_left_at >= r.sent_at
-             AND s.newsletter_left_at < coalesce((SELECT min(r2.sent_at) FROM broadcast_recipients r2
-               WHERE r2.subscriber_id = r.subscriber_id AND r2.status = 'sent' AND r2.sent_at > r.sent_at), 9e15)) AS unsubscribed
-       FROM recent b LEFT JOIN reported p ON p.broadcast_id = b.id ORDER BY b.created_at DESC`,
+         coalesce(c.clicked, 0) AS clicked,
+         -- Left the newsletter while it was the last broadcast they had been sent.
+         coalesce(c.unsubscribed, 0) AS unsubscribed
+       FROM recent b LEFT JOIN counted c ON c.id = b.id ORDER BY b.created_at DESC`,
     )
     .all<{
       id: string
@@ -148,7 +142,10 @@ export async function broadcastTable(db: D1Database) {
 /** First-party clicks: readers who clicked, by email ('lesson:<course>:<n>', 'broadcast:<id>'). */
 export async function clicksByEmail(db: D1Database): Promise<Map<string, number>> {
   const { results } = await db
-    .prepare('SELECT email, count(DISTINCT subscriber_id) AS readers FROM clicks GROUP BY email')
+    .prepare(
+      `SELECT m.key AS email, sum(c.readers) AS readers FROM emails m JOIN email_counts c ON c.email = m.num
+       GROUP BY m.key HAVING sum(c.readers) > 0`,
+    )
     .all<{ email: string; readers: number }>()
   return new Map(results.map((r) => [r.email, r.readers]))
 }
@@ -157,8 +154,8 @@ export async function clicksByEmail(db: D1Database): Promise<Map<string, number>
 export async function linkTable(db: D1Database) {
   const { results } = await db
     .prepare(
-      `SELECT email, link, count(*) AS clicks, count(DISTINCT subscriber_id) AS readers FROM clicks
-       GROUP BY email, link ORDER BY clicks DESC, email, link LIMIT 50`,
+      `SELECT m.key AS email, l.link, l.clicks, l.readers FROM link_counts l JOIN emails m ON m.num = l.email
+       ORDER BY l.clicks DESC, email, l.link LIMIT 50`,
     )
     .all<{ email: string; link: string; clicks: number; readers: number }>()
   return results

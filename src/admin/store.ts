@@ -1,4 +1,5 @@
 /** D1 queries of the admin API: filtered, keyset-paginated lists and one subscriber's history. */
+import { presentReceipts, receiptsOf } from '../mail/receipts'
 import { iso } from '../subscribers/present'
 import type { Subscriber, SubscriberStatus } from '../subscribers/store'
 
@@ -88,20 +89,25 @@ export async function listSubscribers(db: D1Database, f: SubscriberFilter, limit
   return { subscribers: page, next }
 }
 
-/** A subscriber's deliveries, history and provider events, oldest first, as the admin API shows them. */
+/**
+ * A subscriber's deliveries in flight or lately sent, history, and each email received with what
+ * became of it (its receipt), oldest first, as the admin API shows them.
+ */
 export async function subscriberHistory(db: D1Database, id: string) {
-  const [deliveries, events, emailEvents] = await db.batch<Record<string, unknown>>([
+  const [deliveries, events, received] = await db.batch<Record<string, unknown>>([
     db
       .prepare(
         'SELECT round, lesson, status, message_id, created_at, sent_at FROM deliveries WHERE subscriber_id = ? ORDER BY round, lesson',
       )
       .bind(id),
     db.prepare('SELECT type, at, data FROM subscriber_events WHERE subscriber_id = ? ORDER BY id').bind(id),
-    db
-      .prepare('SELECT type, email_id, occurred_at FROM email_events WHERE subscriber_id = ? ORDER BY occurred_at')
-      .bind(id),
+    db.prepare(receiptsOf('(?)')).bind(id),
   ])
-  return { deliveries: presentRows(deliveries), events: presentRows(events), emailEvents: presentRows(emailEvents) }
+  return {
+    deliveries: presentRows(deliveries),
+    events: presentRows(events),
+    received: presentReceipts(received?.results ?? []).map(presentRow),
+  }
 }
 
 /** The sources subscribers came from, most frequent first (the dashboard's select). */

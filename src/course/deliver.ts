@@ -98,6 +98,8 @@ async function renderLesson(
       { name: 'type', value: 'lesson' },
       { name: 'course', value: s.course },
       { name: 'lesson', value: String(lesson) },
+      // Resend's webhooks echo the tags: the event finds its receipt by them.
+      { name: 'subscriber', value: s.id },
     ],
   )
 }

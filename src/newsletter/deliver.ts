@@ -74,6 +74,8 @@ export async function renderBroadcast(
     [
       { name: 'type', value: 'broadcast' },
       { name: 'broadcast', value: b.id },
+      // Resend's webhooks echo the tags: the event finds its receipt by them.
+      { name: 'subscriber', value: s.id },
     ],
   )
 }

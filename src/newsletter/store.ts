@@ -421,14 +421,17 @@ export async function settle(db: D1Database, id: string, now: number) {
 
 // ---- The deliverability guard --------------------------------------------------------------------
 
-/** Complaints and deliveries over a window ending now, counting only complaints after `since`. */
+/**
+ * Complaints and deliveries over a window ending now, counting only complaints received after
+ * `since`. Deliveries are counted per day sent (day_counts): the window starts at its first whole day.
+ */
 export async function complaintFigures(db: D1Database, from: number, since: number) {
   const row = await db
     .prepare(
       `SELECT
-         (SELECT count(*) FROM email_events WHERE type = 'email.delivered' AND occurred_at >= ?1) AS delivered,
-         (SELECT count(*) FROM email_events WHERE type = 'email.complained' AND occurred_at >= ?1) AS complaints,
-         (SELECT count(*) FROM email_events WHERE type = 'email.complained' AND occurred_at >= ?1 AND received_at > ?2) AS fresh`,
+         (SELECT coalesce(sum(delivered), 0) FROM day_counts WHERE day >= ?1 / 86400000) AS delivered,
+         (SELECT count(*) FROM trouble WHERE type = 'complained' AND at >= ?1) AS complaints,
+         (SELECT count(*) FROM trouble WHERE type = 'complained' AND at >= ?1 AND received_at > ?2) AS fresh`,
     )
     .bind(from, since)
     .first<{ delivered: number; complaints: number; fresh: number }>()
@@ -439,14 +442,14 @@ export async function complaintFigures(db: D1Database, from: number, since: numb
 export async function bounceFigures(db: D1Database, id: string, since: number) {
   const row = await db
     .prepare(
-      `WITH first AS (SELECT message_id FROM broadcast_recipients
-                      WHERE broadcast_id = ?1 AND status = 'sent' AND message_id IS NOT NULL
-                      ORDER BY sent_at, subscriber_id LIMIT 1000)
+      `WITH first AS (SELECT subscriber_id FROM broadcast_recipients
+                      WHERE broadcast_id = ?1 AND status = 'sent' ORDER BY sent_at, subscriber_id LIMIT 1000)
        SELECT (SELECT count(*) FROM first) AS sent,
-              count(e.id) AS bounces,
-              count(CASE WHEN e.received_at > ?2 THEN 1 END) AS fresh
-       FROM first JOIN email_events e ON e.email_id = first.message_id
-       WHERE e.type = 'email.bounced' AND coalesce(json_extract(e.data, '$.bounce.type'), 'Permanent') = 'Permanent'`,
+              count(t.at) AS bounces,
+              count(CASE WHEN t.received_at > ?2 THEN 1 END) AS fresh
+       FROM first JOIN subscribers s ON s.id = first.subscriber_id
+       JOIN trouble t ON t.subscriber = s.num AND t.type = 'bounced' AND t.hard = 1
+         AND t.email = (SELECT num FROM emails WHERE key = 'broadcast:' || ?1)`,
     )
     .bind(id, since)
     .first<{ sent: number; bounces: number; fresh: number }>()

@@ -1,4 +1,6 @@
 /** Resend's webhook events, and what they change. */
+
+import { EVENT_BITS, emailKeyOfTags } from '../mail/receipts'
 import { type LifecycleDeps, type OutboxRow, stopAddress } from '../subscribers/lifecycle'
 import { normalizeEmail } from '../subscribers/store'
 import { suppressionHash } from '../subscribers/suppression'
@@ -19,7 +21,7 @@ export const EMAIL_EVENT_TYPES = [
 export interface EmailEvent {
   type: (typeof EMAIL_EVENT_TYPES)[number]
   created_at: string
-  data: { email_id?: string; to?: unknown; bounce?: { type?: string } }
+  data: { email_id?: string; to?: unknown; bounce?: { type?: string }; tags?: unknown }
 }
 
 /** Hard bounces and complaints end all mail to the address, at once and for good. */
@@ -36,55 +38,84 @@ export function recipients(e: { data: { to?: unknown } }): string[] | undefined 
   return list.every((a): a is string => typeof a === 'string') ? list.map(normalizeEmail) : undefined
 }
 
+/** The receipt bit of each event type this project keeps; the others are answered and not stored. */
+const BIT_OF: Partial<Record<EmailEvent['type'], number>> = {
+  'email.delivered': EVENT_BITS.delivered,
+  'email.opened': EVENT_BITS.opened,
+  'email.clicked': EVENT_BITS.clicked,
+  'email.bounced': EVENT_BITS.bounced,
+  'email.complained': EVENT_BITS.complained,
+}
+
 /**
- * Records one event (once per webhook message id) and, for a hard bounce or a complaint, stops
- * every subscription of the address (the lifecycle's `stopAddress`), in one D1 transaction. An
- * address erased at the person's request is not stored again: the event is kept without it.
- * Returns false for a duplicate, and the jobs the stop left for the queue.
+ * Records one event on the receipt of the email it is about (found by the tags the email was sent
+ * with: which email, and which subscriber; else the latest subscription of the address), once: a
+ * redelivered webhook sets a bit already set and changes nothing. Bounces and complaints are kept
+ * with their times for the deliverability guard, and a hard bounce or a complaint stops every
+ * subscription of the address (the lifecycle's `stopAddress`), all in one D1 transaction. Nothing
+ * is stored about an address erased at the person's request. Returns whether it was recorded, a
+ * duplicate, or ignored (a type not kept, an erased address), and the jobs the stop left for the queue.
  */
 export async function recordEmailEvent(
   deps: LifecycleDeps,
-  messageId: string,
   e: EmailEvent,
   now: number,
-): Promise<{ recorded: boolean; outbox: OutboxRow[] }> {
+): Promise<{ status: 'recorded' | 'duplicate' | 'ignored'; outbox: OutboxRow[] }> {
   const { db } = deps
   const address = recipients(e)?.[0]
-  const hash = address ? await suppressionHash(address) : undefined
-  const erased = hash
-    ? (await db.prepare("SELECT 1 FROM suppressions WHERE email_hash = ? AND reason = 'erased'").bind(hash).first()) !==
-      null
-    : false
-  const to = erased ? null : (address ?? null)
+  const bit = BIT_OF[e.type]
+  if (!address || bit === undefined) return { status: 'ignored', outbox: [] }
+  const hash = await suppressionHash(address)
+  const erased =
+    (await db.prepare("SELECT 1 FROM suppressions WHERE email_hash = ? AND reason = 'erased'").bind(hash).first()) !==
+    null
+  if (erased) return { status: 'ignored', outbox: [] }
+  const tags = e.data.tags && typeof e.data.tags === 'object' ? (e.data.tags as Record<string, unknown>) : undefined
+  const key = emailKeyOfTags(tags)
+  const tagged = typeof tags?.subscriber === 'string' ? tags.subscriber : null
   const occurred = Date.parse(e.created_at)
-  const insert = db
-    .prepare(
-      `INSERT INTO email_events (id, type, email_id, to_address, subscriber_id, occurred_at, received_at, data)
-       VALUES (?1, ?2, ?3, ?4,
-         coalesce((SELECT subscriber_id FROM deliveries WHERE message_id = ?3 LIMIT 1),
-                  (SELECT subscriber_id FROM broadcast_recipients WHERE message_id = ?3 LIMIT 1),
-                  (SELECT id FROM subscribers WHERE email_normalized = ?4 ORDER BY updated_at DESC LIMIT 1)),
-         ?5, ?6, ?7)
-       ON CONFLICT (id) DO NOTHING`,
-    )
-    .bind(
-      messageId,
-      e.type,
-      e.data.email_id ?? null,
-      to,
-      Number.isNaN(occurred) ? now : occurred,
-      now,
-      // The provider's data names the recipient; an erased one is left out.
-      JSON.stringify(erased ? { ...e.data, to: undefined } : e.data),
+  const at = Number.isNaN(occurred) ? now : occurred
+  // The subscriber the email went to, and the email: the receipt's key.
+  const whose = `FROM subscribers s, emails m
+     WHERE s.id = coalesce((SELECT id FROM subscribers WHERE id = ?1 AND email_normalized = ?2),
+                           (SELECT id FROM subscribers WHERE email_normalized = ?2 ORDER BY updated_at DESC LIMIT 1))
+       AND m.key = ?3`
+  const statements = [
+    // Index 0: whether the address is anybody's we hold (an event about nobody is ignored).
+    db.prepare(`SELECT s.num FROM subscribers s WHERE s.email_normalized = ?1 LIMIT 1`).bind(address),
+    db
+      .prepare(
+        'INSERT OR IGNORE INTO emails (key) SELECT ?2 WHERE EXISTS (SELECT 1 FROM subscribers WHERE email_normalized = ?1)',
+      )
+      .bind(address, key),
+    db
+      .prepare(
+        `INSERT INTO receipts (subscriber, email, sent_at, events) SELECT s.num, m.num, ?4, ?5 ${whose}
+         ON CONFLICT DO UPDATE SET events = events | excluded.events WHERE events & excluded.events = 0`,
+      )
+      .bind(tagged, address, key, at, bit),
+  ]
+  if (e.type === 'email.bounced' || e.type === 'email.complained')
+    // Index 3: the guard's evidence.
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO trouble (subscriber, email, type, hard, at, received_at) SELECT s.num, m.num, ?4, ?5, ?6, ?7 ${whose}
+           ON CONFLICT DO NOTHING`,
+        )
+        .bind(tagged, address, key, e.type.slice(6), stopsMail(e) === 'bounced' ? 1 : 0, at, now),
     )
   const stop = stopsMail(e)
-  const statements = [insert]
-  if (stop && address && hash && !erased) statements.push(...stopAddress(deps, address, hash, stop, now))
+  if (stop) statements.push(...stopAddress(deps, address, hash, stop, now))
   const results = await db.batch<Record<string, unknown>>(statements)
   const outbox = results.flatMap((r) =>
     (r.results ?? []).flatMap((row) =>
       'outbox_id' in row ? [{ outbox_id: Number(row.outbox_id), outbox_body: String(row.outbox_body) }] : [],
     ),
   )
-  return { recorded: (results[0]?.meta.changes ?? 0) > 0, outbox }
+  // About nobody we hold: nothing kept, unless it stopped the address for good (its suppression).
+  if ((results[0]?.results.length ?? 0) === 0) return { status: stop ? 'recorded' : 'ignored', outbox }
+  const changed = (i: number) => (results[i]?.meta.changes ?? 0) > 0
+  const trouble = e.type === 'email.bounced' || e.type === 'email.complained'
+  return { status: changed(2) || (trouble && changed(3)) ? 'recorded' : 'duplicate', outbox }
 }

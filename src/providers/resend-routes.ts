@@ -72,12 +72,12 @@ export function webhookRoutes() {
       if (!(EMAIL_EVENT_TYPES as readonly string[]).includes(event.type)) return c.json<Answer>({ status: 'ignored' })
       if (!recipients(event as EmailEvent))
         throw new ApiError(400, { 'data.to': 'must be an address or a list of addresses' })
-      const { recorded, outbox } = await recordEmailEvent(lifecycleOf(c.env), id, event as EmailEvent, Date.now())
+      const { status, outbox } = await recordEmailEvent(lifecycleOf(c.env), event as EmailEvent, Date.now())
       await ring(c.env.DB, c.env.MAIL, outbox)
       // A complaint or a hard bounce may take a broadcast past the guard's limits: it pauses at once.
-      if (recorded && (event.type === 'email.complained' || event.type === 'email.bounced'))
+      if (status === 'recorded' && (event.type === 'email.complained' || event.type === 'email.bounced'))
         await guardAll(c.env.DB, Date.now())
-      return c.json<Answer>({ status: recorded ? 'recorded' : 'duplicate' })
+      return c.json<Answer>({ status })
     },
   )
   return app

@@ -845,9 +845,23 @@ export async function erase(deps: LifecycleDeps, email: string, hash: string, no
   const statements = [
     db.prepare(`UPDATE subscribers SET transition_id = ?1 WHERE email_normalized = ?2`).bind(tid, address),
     db.prepare(`DELETE FROM queue_outbox WHERE subscriber_id IN ${ids}`).bind(address),
-    db.prepare(`DELETE FROM email_events WHERE to_address = ?1 OR subscriber_id IN ${ids}`).bind(address),
+    // The raw history of their emails; the counters (which name no one) keep their figures.
+    ...['receipts', 'link_clicks', 'trouble'].map((table) =>
+      db
+        .prepare(`DELETE FROM ${table} WHERE subscriber IN (SELECT num FROM subscribers WHERE email_normalized = ?1)`)
+        .bind(address),
+    ),
     db.prepare(`DELETE FROM subscriber_events WHERE subscriber_id IN ${ids}`).bind(address),
     db.prepare(`DELETE FROM deliveries WHERE subscriber_id IN ${ids}`).bind(address),
+    // A lesson batch's composition names its readers: the person leaves it (a retry of the batch
+    // is then smaller, which the provider answers 409 under the same key: sent).
+    db
+      .prepare(
+        `UPDATE lesson_batches SET pairs = (SELECT json_group_array(json(p.value)) FROM json_each(lesson_batches.pairs) p
+                                            WHERE p.value ->> '$.subscriberId' NOT IN ${ids})
+         WHERE EXISTS (SELECT 1 FROM json_each(lesson_batches.pairs) p WHERE p.value ->> '$.subscriberId' IN ${ids})`,
+      )
+      .bind(address),
     // Failed jobs kept for the marketer that name the person: by address (an outbound webhook's
     // copy) or by id (a mail job). Whole values only: erasing anna@ keeps banna@'s.
     db

@@ -20,14 +20,10 @@ const LIMIT = 1_000
 async function quietReaders(db: D1Database, n: number): Promise<string[]> {
   const { results } = await db
     .prepare(
-      `WITH last_click AS (SELECT subscriber_id, max(at) AS at FROM clicks GROUP BY subscriber_id)
-       SELECT s.id FROM subscribers s LEFT JOIN last_click c ON c.subscriber_id = s.id
+      `SELECT s.id FROM subscribers s
        WHERE s.sunset_asked_at IS NULL AND s.status NOT IN ('pending', 'bounced', 'complained')
          AND (s.status IN ('active', 'paused') OR s.newsletter = 'active')
-         AND (SELECT count(*) FROM deliveries d
-              WHERE d.subscriber_id = s.id AND d.status = 'sent' AND d.sent_at > coalesce(c.at, 0))
-           + (SELECT count(*) FROM broadcast_recipients r
-              WHERE r.subscriber_id = s.id AND r.status = 'sent' AND r.sent_at > coalesce(c.at, 0)) >= ?1
+         AND (SELECT count(*) FROM receipts r WHERE r.subscriber = s.num AND r.sent_at > coalesce(s.last_click_at, 0)) >= ?1
        LIMIT ?2`,
     )
     .bind(n, LIMIT)
@@ -39,7 +35,7 @@ async function quietReaders(db: D1Database, n: number): Promise<string[]> {
 async function answered(db: D1Database, before: number) {
   const { results } = await db
     .prepare(
-      `SELECT s.id, EXISTS (SELECT 1 FROM clicks k WHERE k.subscriber_id = s.id AND k.at >= s.sunset_asked_at) AS clicked,
+      `SELECT s.id, coalesce(s.last_click_at >= s.sunset_asked_at, 0) AS clicked,
               s.sunset_asked_at <= ?1 AS expired
        FROM subscribers s WHERE s.sunset_asked_at IS NOT NULL LIMIT ?2`,
     )

@@ -103,7 +103,8 @@ export const Layout = (p: LayoutProps) => {
             <footer class="site">
               <p>{site.disclaimer}</p>
               <p>
-                <a href="/feed.xml">Subscribe to the feed</a> · <a href="/sitemap.xml">Sitemap</a>
+                <a href="/feed.xml">Subscribe to the feed</a> · <a href="/sitemap.xml">Sitemap</a> ·{' '}
+                <a href="/privacy">Privacy</a>
               </p>
               <p>{site.postalAddress}</p>
             </footer>

@@ -35,7 +35,16 @@ export interface SiteSettings {
    * asked whether they still want them, and unsubscribed after `graceDays` (7) without an answer.
    */
   sunset?: { afterEmails?: number; graceDays?: number }
+  /**
+   * How long the raw history is kept (each email a reader received and what became of it, clicks,
+   * bounces and complaints, history lines, dead letters): `rawMonths`, 13 by default. Counters,
+   * which name no one, are kept for good. The privacy page says so.
+   */
+  retention?: { rawMonths?: number }
 }
+
+/** Months of raw history kept (content/site.json `retention.rawMonths`, 13 by default). */
+export const rawMonthsOf = (site: SiteSettings) => site.retention?.rawMonths ?? 13
 
 /** The newsletter topic: its name, its own consent wording, and when a local-morning broadcast goes. */
 export interface NewsletterSettings {
@@ -82,6 +91,8 @@ export interface PageModel {
   /** Who checked the page medically, and when (front matter `reviewed_by`, `reviewed`); never invented. */
   review?: { by: string; on: string }
   order: number
+  /** Listed in the site's navigation (front matter `nav: false` keeps a page such as the privacy notice out). */
+  inNav: boolean
   /** Body HTML rendered from our own Markdown at build time. */
   html: string
   toc: LinkItem[]

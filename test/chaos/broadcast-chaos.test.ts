@@ -103,6 +103,15 @@ const twice = (counts: Map<string, number>) => [...counts].filter(([, n]) => n !
 const delta = (before: Stats, after: Stats, status: string) =>
   (after.byStatus[status] ?? 0) - (before.byStatus[status] ?? 0)
 
+/**
+ * What a Resend event says of the email it is about: its id, and the tags it was sent with (Resend
+ * echoes them; the webhook finds the email and the subscriber by them).
+ */
+const about = (e: AcceptedEmail) => ({
+  email_id: e.id,
+  tags: Object.fromEntries((e.email.tags ?? []).map((t) => [t.name, t.value])),
+})
+
 /** Posts one signed Resend event to the webhook route and expects it recorded. */
 async function reported(type: string, to: string, data: Record<string, unknown>) {
   const res = await deliver(providerEvent(type, to, data))
@@ -239,7 +248,7 @@ describe('(c) the complaint guard, while Resend fails a fifth of its calls', () 
     // Resend reports the first issue delivered to every member.
     for (let i = 0; i < firstIssue.length; i += 25)
       await Promise.all(
-        firstIssue.slice(i, i + 25).map((e) => reported('email.delivered', e.email.to[0] ?? '', { email_id: e.id })),
+        firstIssue.slice(i, i + 25).map((e) => reported('email.delivered', e.email.to[0] ?? '', about(e))),
       )
     // One broadcast waiting for its time, one going out now.
     later = await create({ path: LETTER, send: new Date(Date.now() + 3_600_000).toISOString() })
@@ -251,10 +260,10 @@ describe('(c) the complaint guard, while Resend fails a fifth of its calls', () 
 
     // One complaint in 500 delivered is 0.2%: under the limit, sending goes on.
     const [first, second] = complainers as [string, string]
-    await reported('email.complained', first, { email_id: firstIssueTo(first).id })
+    await reported('email.complained', first, about(firstIssueTo(first)))
     expect(await show(sending.id)).toMatchObject({ status: 'sending', paused_reason: null })
     // The second makes 0.4%: over it, and the guard pauses at once.
-    await reported('email.complained', second, { email_id: firstIssueTo(second).id })
+    await reported('email.complained', second, about(firstIssueTo(second)))
     paused = await show(sending.id)
     expect(paused.status).toBe('paused')
     expect(paused.paused_reason).toMatch(
@@ -293,7 +302,7 @@ describe('(c) the complaint guard, while Resend fails a fifth of its calls', () 
     // complaints, still 0.4% of the week's mail, do not pause it again.
     await cronAt(Date.now())
     const someone = members[42] as string
-    await reported('email.bounced', someone, { email_id: firstIssueTo(someone).id, bounce: { type: 'Transient' } })
+    await reported('email.bounced', someone, { ...about(firstIssueTo(someone)), bounce: { type: 'Transient' } })
     expect((await show(sending.id)).status).not.toBe('paused')
 
     const final = await settled(sending.id)
@@ -342,7 +351,7 @@ describe('(c) the complaint guard, while Resend fails a fifth of its calls', () 
     })
     // A new complaint: 3 of 500, and this one came after the resume.
     const third = members[99] as string
-    await reported('email.complained', third, { email_id: firstIssueTo(third).id })
+    await reported('email.complained', third, about(firstIssueTo(third)))
     const atPause = await show(created.id)
     const pausedAt = Date.now()
     expect(atPause.status).toBe('paused')

@@ -502,7 +502,7 @@ export const SubscriberPage = (p: {
   history: {
     deliveries: Record<string, unknown>[]
     events: Record<string, unknown>[]
-    emailEvents: Record<string, unknown>[]
+    received: Record<string, unknown>[]
   }
 }) => {
   const { s } = p
@@ -583,14 +583,14 @@ export const SubscriberPage = (p: {
           ['sent_at', 'Sent'],
         ]}
       />
-      <h2>What the mail provider reported</h2>
+      <h2>Emails received</h2>
       <Rows
-        caption="Provider events"
-        rows={p.history.emailEvents}
+        caption="What became of each email (from the mail provider, and links followed)"
+        rows={p.history.received.map((r) => ({ ...r, events: (r.events as string[]).join(', ') }))}
         columns={[
-          ['occurred_at', 'When'],
-          ['type', 'Event'],
-          ['email_id', 'Email'],
+          ['sent_at', 'Sent'],
+          ['email', 'Email'],
+          ['events', 'What happened'],
         ]}
       />
       <h2>Their data (GDPR)</h2>
