@@ -68,12 +68,20 @@ export async function lighthouseScores(port: number): Promise<Record<string, Rec
     const scores: Record<string, Record<string, number>> = {}
     for (const path of AUDITED) {
       const url = path === PREFERENCES ? `${base}${await preferencesPath(base, consent)}` : `${base}${path}`
-      const result = await lighthouse(url, {
-        port: chrome.port,
-        output: 'json',
-        logLevel: 'error',
-        onlyCategories: ['performance', 'accessibility', 'best-practices', 'seo'],
-      })
+      const audit = () =>
+        lighthouse(url, {
+          port: chrome.port,
+          output: 'json',
+          logLevel: 'error',
+          onlyCategories: ['performance', 'accessibility', 'best-practices', 'seo'],
+        })
+      // A run whose trace Lighthouse could not read (NO_NAVSTART, now and then on a busy machine)
+      // scores 0 for a fault of its own, not of the page: such a run is tried again, twice at most.
+      let result = await audit()
+      for (let retry = 0; retry < 2 && result?.lhr.runtimeError; retry++) {
+        console.error(`${path}: Lighthouse ${result.lhr.runtimeError.code}, run again`)
+        result = await audit()
+      }
       const categories = result?.lhr.categories ?? {}
       scores[path] = Object.fromEntries(
         Object.entries(categories).map(([k, c]) => [k, Math.round((c.score ?? 0) * 100)]),
