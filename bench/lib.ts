@@ -13,6 +13,9 @@ export const root = fileURLToPath(new URL('..', import.meta.url))
 export const ESSAY = '/back-pain/back-exercises/spine-exercises'
 const env = { ...process.env, ...offlineEnv, CI: 'true' }
 
+/** Pages kept out of search engines by design (noindex), whose Lighthouse SEO score is not a target. */
+export const notIndexed = (path: string) => path.startsWith('/search') || path.startsWith('/preferences')
+
 /** A fresh local state in `dir`: migrations applied, the site published; `seed` may add rows. */
 export async function prepareState(
   dir: string,

@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import { buildSite } from '../scripts/site-build'
 import { recorded } from './figures'
-import { root } from './lib'
+import { notIndexed, root } from './lib'
 
 const f = await recorded()
 const { build } = await buildSite(join(root, 'content'))
@@ -77,9 +77,9 @@ const rows: [string, string, string, boolean | undefined][] = [
     ([path, scores]): [string, string, string, boolean | undefined] => [
       `Lighthouse ${path}`,
       ['performance', 'accessibility', 'best-practices', 'seo'].map((k) => n(scores[k])).join(' / '),
-      // The search page is kept out of search engines by design (noindex): SEO is not its target.
-      path.startsWith('/search') ? '100 but SEO' : '100 each',
-      ['performance', 'accessibility', 'best-practices', ...(path.startsWith('/search') ? [] : ['seo'])].every(
+      // The search and preferences pages are kept out of search engines by design (noindex): SEO is not their target.
+      notIndexed(path) ? '100 but SEO' : '100 each',
+      ['performance', 'accessibility', 'best-practices', ...(notIndexed(path) ? [] : ['seo'])].every(
         (k) => scores[k] === 100,
       ),
     ],

@@ -46,6 +46,7 @@ function remoteStore(): ContentStore {
       const dir = await mkdtemp(join(tmpdir(), 'publish-'))
       try {
         const file = join(dir, 'bulk.json')
+        // The entries are already in the bulk file's format: images carry `base64: true`.
         await writeFile(file, JSON.stringify(entries))
         await wrangler(['bulk', 'put', file])
       } finally {

@@ -13,7 +13,7 @@ import MarkdownIt from 'markdown-it'
 import anchor from 'markdown-it-anchor'
 import footnote from 'markdown-it-footnote'
 import type { BuiltFile, SiteBuild } from '../src/site/publish'
-import { faviconSvg } from '../src/site/render/favicon'
+import { faviconColor, faviconSvg } from '../src/site/render/favicon'
 import { renderFeed, renderRobots, renderSitemap } from '../src/site/render/feeds'
 import {
   EssayPage,
@@ -23,6 +23,7 @@ import {
   SectionPage,
   StandalonePage,
 } from '../src/site/render/pages'
+import { ICONS, SHARE_IMAGE, shareImagePath } from '../src/site/render/share'
 import { SEARCH_INDEX_PATH, type SearchIndex } from '../src/site/search'
 import { API_DOCS_ASSETS, apiDocsInitScript } from '../src/ui/api-docs'
 import { SIGNUP_SCRIPT_PATH, signupScript } from '../src/ui/signup-form'
@@ -32,6 +33,7 @@ import { buildCourses } from './course-build'
 import { buildEmails } from './email-build'
 import { buildNewsletter, type Letter } from './newsletter-build'
 import { OPENAPI_PATH, openApiDocument } from './openapi-build'
+import { iconImages, shareImage } from './share-image'
 
 const HTML = 'text/html; charset=utf-8'
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -271,6 +273,7 @@ export async function buildSite(contentDir: string, emailsDir = join(root, 'emai
     { path: '/robots.txt', contentType: 'text/plain; charset=utf-8', body: renderRobots(site) },
     { path: SIGNUP_SCRIPT_PATH, contentType: 'text/javascript; charset=utf-8', body: signupScript },
     { path: '/favicon.svg', contentType: 'image/svg+xml', body: faviconSvg },
+    ...(await imageFiles(pages, site)),
     ...(await apiDocsFiles()),
     { path: OPENAPI_PATH, contentType: 'application/json; charset=utf-8', body: await openApiDocument() },
     {
@@ -360,6 +363,26 @@ async function apiDocsFiles(): Promise<BuiltFile[]> {
   ]
 }
 
+/** Each page's share image, and the icon as favicon.ico and apple-touch-icon.png: PNG bytes in base64. */
+async function imageFiles(pages: PageModel[], site: SiteSettings): Promise<BuiltFile[]> {
+  const file = (path: string, contentType: string, bytes: Buffer): BuiltFile => ({
+    path,
+    contentType,
+    body: bytes.toString('base64'),
+    encoding: 'base64',
+  })
+  const icons = iconImages(faviconSvg, faviconColor)
+  return [
+    ...(await Promise.all(
+      pages.map(async (p) =>
+        file(shareImagePath(p.path), SHARE_IMAGE.type, await shareImage(p.title, site.name, faviconSvg)),
+      ),
+    )),
+    file(ICONS.ico.path, ICONS.ico.contentType, icons.ico),
+    file(ICONS.appleTouch.path, ICONS.appleTouch.contentType, icons.appleTouch),
+  ]
+}
+
 /** Builds content/ and writes dist/site-build.json. */
 export async function buildToDist(contentDir = join(root, 'content')): Promise<BuildResult> {
   const result = await buildSite(contentDir)
@@ -370,6 +393,6 @@ export async function buildToDist(contentDir = join(root, 'content')): Promise<B
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { build } = await buildToDist()
-  const bytes = build.files.reduce((n, f) => n + Buffer.byteLength(f.body), 0)
+  const bytes = build.files.reduce((n, f) => n + Buffer.byteLength(f.body, f.encoding ?? 'utf8'), 0)
   console.log(`built ${build.files.length} files (${(bytes / 1024).toFixed(1)} KiB) into dist/site-build.json`)
 }

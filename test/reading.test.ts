@@ -76,7 +76,7 @@ describe('a reader opening the essay', () => {
       `https://spine-exercises.example.com${ESSAY}`,
     ])
     expect(await attrsOf(html, 'meta[property="og:type"]', 'content')).toEqual(['article'])
-    expect(await attrsOf(html, 'meta[name="twitter:card"]', 'content')).toEqual(['summary'])
+    expect(await attrsOf(html, 'meta[name="twitter:card"]', 'content')).toEqual(['summary_large_image'])
     expect((await textsOf(html, 'footer')).join(' ')).toContain('information, not medical advice')
     expect((await textsOf(html, 'article p.meta')).join(' ')).toMatch(/\d+ min read/)
     expect(await attrsOf(html, 'script[src]', 'src')).toEqual(['/assets/signup.js'])

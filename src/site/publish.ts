@@ -7,7 +7,9 @@ import { type BroadcastInfo, keys, type Manifest, type ManifestEmail, type Manif
 export interface BuiltFile {
   path: string
   contentType: string
+  /** The file's text, or with `encoding: 'base64'` its bytes in base64 (images). */
   body: string
+  encoding?: 'base64'
   /** The page loads our own script (a signup form). */
   scripts?: boolean
 }
@@ -35,7 +37,24 @@ export interface ContentStore {
   get(key: string): Promise<string | null>
   /** Every key that starts with `prefix`. */
   listKeys(prefix: string): Promise<string[]>
-  putMany(entries: { key: string; value: string }[]): Promise<void>
+  putMany(entries: StoredValue[]): Promise<void>
+}
+
+/** One key to write, as `wrangler kv bulk put` reads it: a binary value travels in base64. */
+export interface StoredValue {
+  key: string
+  value: string
+  base64?: boolean
+}
+
+/** The bytes a base64 string stands for (in Node and in workerd alike). */
+const fromBase64 = (value: string) => Uint8Array.from(atob(value), (c) => c.charCodeAt(0))
+
+/** SHA-256 of a file's bytes, lower-case hex: of its UTF-8 text, or of the bytes its base64 stands for. */
+async function fileHash(body: string, encoding?: 'base64'): Promise<string> {
+  if (encoding !== 'base64') return sha256Hex(body)
+  const digest = await crypto.subtle.digest('SHA-256', fromBase64(body))
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
 }
 
 /** What a publish did, for the person running it. */
@@ -62,19 +81,22 @@ export function kvStore(kv: KVNamespace): ContentStore {
       return names
     },
     async putMany(entries) {
-      for (const { key, value } of entries) await kv.put(key, value)
+      for (const { key, value, base64 } of entries) await kv.put(key, base64 ? fromBase64(value) : value)
     },
   }
 }
 
+/** A blob's body as the build made it. */
+type BlobBody = Pick<BuiltFile, 'body' | 'encoding'>
+
 type ManifestBody = Pick<Manifest, 'routes' | 'notFound' | 'emails' | 'courses' | 'broadcasts' | 'links'>
 
 /** Names every file of a build by its hash; `blobs` holds each distinct body once. */
-async function describeBuild(build: SiteBuild): Promise<ManifestBody & { blobs: Map<string, string> }> {
-  const blobs = new Map<string, string>()
-  const describe = async (body: string, contentType: string): Promise<ManifestEntry> => {
-    const hash = await sha256Hex(body)
-    blobs.set(hash, body)
+async function describeBuild(build: SiteBuild): Promise<ManifestBody & { blobs: Map<string, BlobBody> }> {
+  const blobs = new Map<string, BlobBody>()
+  const describe = async (body: string, contentType: string, encoding?: 'base64'): Promise<ManifestEntry> => {
+    const hash = await fileHash(body, encoding)
+    blobs.set(hash, { body, ...(encoding ? { encoding } : {}) })
     return { hash, contentType }
   }
   const email = async (e: EmailTemplate): Promise<ManifestEmail> => ({
@@ -84,7 +106,7 @@ async function describeBuild(build: SiteBuild): Promise<ManifestBody & { blobs: 
   })
   const routes: Record<string, ManifestEntry> = {}
   for (const f of build.files)
-    routes[f.path] = { ...(await describe(f.body, f.contentType)), ...(f.scripts ? { scripts: true } : {}) }
+    routes[f.path] = { ...(await describe(f.body, f.contentType, f.encoding)), ...(f.scripts ? { scripts: true } : {}) }
   const notFound = await describe(build.notFound.body, build.notFound.contentType)
   const emails: Record<string, ManifestEmail> = {}
   for (const [name, e] of Object.entries(build.emails)) emails[name] = await email(e)
@@ -101,16 +123,16 @@ async function describeBuild(build: SiteBuild): Promise<ManifestBody & { blobs: 
 }
 
 /** Uploads the blobs the store does not hold yet. */
-async function uploadMissing(store: ContentStore, blobs: Map<string, string>) {
+async function uploadMissing(store: ContentStore, blobs: Map<string, BlobBody>) {
   const existing = new Set(await store.listKeys(keys.blobPrefix))
   const uploaded: string[] = []
   const skipped: string[] = []
-  const toPut: { key: string; value: string }[] = []
-  for (const [hash, body] of blobs) {
+  const toPut: StoredValue[] = []
+  for (const [hash, { body, encoding }] of blobs) {
     if (existing.has(keys.blob(hash))) skipped.push(hash)
     else {
       uploaded.push(hash)
-      toPut.push({ key: keys.blob(hash), value: body })
+      toPut.push({ key: keys.blob(hash), value: body, ...(encoding === 'base64' ? { base64: true } : {}) })
     }
   }
   if (toPut.length > 0) await store.putMany(toPut)

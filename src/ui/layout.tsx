@@ -13,6 +13,11 @@ export interface LayoutProps {
   /** The canonical path; undefined for pages that have no URL of their own (404). */
   path?: string
   ogType?: 'website' | 'article'
+  /**
+   * Published pages' share image tags (og:image…, twitter:card summary_large_image…), made by the
+   * build; pages without (rendered per request) keep the small card.
+   */
+  shareMeta?: Child
   jsonLd?: unknown[]
   /** A script file loaded with `defer`; pages without forms have none. */
   script?: string
@@ -47,11 +52,13 @@ export const Layout = (p: LayoutProps) => {
         <meta property="og:title" content={p.title} />
         <meta property="og:description" content={p.description} />
         {url ? <meta property="og:url" content={url} /> : null}
-        <meta name="twitter:card" content="summary" />
+        {p.shareMeta ?? <meta name="twitter:card" content="summary" />}
         <meta name="twitter:title" content={p.title} />
         <meta name="twitter:description" content={p.description} />
         <meta name="color-scheme" content="light dark" />
+        <link rel="icon" href="/favicon.ico" sizes="32x32" />
         <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+        <link rel="apple-touch-icon" href="/apple-touch-icon.png" />
         {/* <style> is a raw-text element: escaping would corrupt the CSS and its CSP hash. */}
         <style>{raw(p.css)}</style>
         {(p.jsonLd ?? []).map((data) => (

@@ -100,6 +100,30 @@ describe('a reader, a subscriber and a marketer, in a real browser', () => {
     await context.close()
   })
 
+  it("decodes the essay's share image (1200x630) and the site's icons in the browser", async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(`${BASE}${ESSAY}`)
+    // The tags name the site's public origin; here the same paths are served locally.
+    const local = (url: string | null) => `${BASE}${new URL(url ?? '', BASE).pathname}`
+    const shareImage = local(await page.locator('meta[property="og:image"]').getAttribute('content'))
+    const touchIcon = local(await page.locator('link[rel="apple-touch-icon"]').getAttribute('href'))
+    const favicon = local(await page.locator('link[rel="icon"][href$=".ico"]').getAttribute('href'))
+    // Each opened on its own, as the browser shows an image: its status, and the size it decoded.
+    const decoded = async (url: string) => {
+      expect((await page.goto(url))?.status(), url).toBe(200)
+      return page.locator('img').evaluate((img) => {
+        const { naturalWidth, naturalHeight } = img as unknown as { naturalWidth: number; naturalHeight: number }
+        return [naturalWidth, naturalHeight]
+      })
+    }
+    expect(await decoded(shareImage)).toEqual([1200, 630])
+    expect(await decoded(touchIcon)).toEqual([180, 180])
+    const [width] = await decoded(favicon)
+    expect([16, 32, 48]).toContain(width)
+    await context.close()
+  })
+
   it('takes screenshots of the essay on a phone and a desktop, light and dark', async () => {
     for (const [name, viewport] of [
       ['phone', { width: 390, height: 844 }],

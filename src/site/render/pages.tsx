@@ -3,6 +3,7 @@ import { absoluteUrl, Breadcrumb, Dateline, PageList, Prose, Toc } from '../../u
 import { Layout } from '../../ui/layout'
 import { SIGNUP_SCRIPT_PATH, SignupForm } from '../../ui/signup-form'
 import { type LinkItem, newsletterOf, type PageModel, type SiteSettings } from '../../ui/types'
+import { ShareImageMeta } from './share'
 
 /** What every page renderer gets: the page, the site, the shared chrome. */
 export interface RenderContext {
@@ -82,6 +83,7 @@ const shell = (ctx: RenderContext, page: PageModel, children: Child, jsonLd: unk
     description={page.description}
     path={page.path}
     ogType={page.kind === 'essay' ? 'article' : 'website'}
+    shareMeta={<ShareImageMeta site={ctx.site} title={page.title} path={page.path} />}
     jsonLd={page.trail.length > 0 ? [...jsonLd, breadcrumbLd(ctx.site, page)] : jsonLd}
   >
     {page.trail.length > 0 ? <Breadcrumb trail={page.trail} current={page.navTitle} /> : null}
