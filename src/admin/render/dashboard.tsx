@@ -586,7 +586,10 @@ export const SubscriberPage = (p: {
       <h2>Emails received</h2>
       <Rows
         caption="What became of each email (from the mail provider, and links followed)"
-        rows={p.history.received.map((r) => ({ ...r, events: (r.events as string[]).join(', ') }))}
+        rows={p.history.received.map((r) => ({
+          ...r,
+          events: (r.events as string[]).join(', ') || 'sent; nothing reported yet',
+        }))}
         columns={[
           ['sent_at', 'Sent'],
           ['email', 'Email'],
