@@ -69,5 +69,6 @@ export async function startDirect(dir: string, port: number, site: SiteBuild, va
   const db = await mf.getD1Database('DB')
   for (const m of await readD1Migrations(join(root, 'migrations'))) for (const q of m.queries) await db.prepare(q).run()
   await publishSite(kvStore((await mf.getKVNamespace('CONTENT')) as unknown as KVNamespace), site, new Date())
-  return { origin: url.origin, stop: () => mf.dispose() }
+  // The Miniflare instance too, for a bench that fires the cron (`getWorker().scheduled`) or reads D1.
+  return { origin: url.origin, mf, stop: () => mf.dispose() }
 }

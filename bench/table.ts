@@ -12,6 +12,7 @@ const largestLesson = Math.max(
 const site = f.site ?? {}
 const course = f.course ?? {}
 const broadcast = f.broadcast ?? {}
+const year = f.year ?? {}
 const lh = f.lighthouse ?? {}
 const bundle = f.bundle ?? {}
 const n = (v: number | undefined, digits = 0) => (v === undefined ? '–' : v.toFixed(digits))
@@ -55,6 +56,30 @@ const rows: [string, string, string, boolean | undefined][] = [
   ],
   ['broadcast emails/s', n(broadcast.emailsPerSecond), '>= 1000', (broadcast.emailsPerSecond ?? 0) >= 1000],
   ['broadcast: workerd CPU per batch of 100, ms', n(broadcast.cpuMsPerBatch), '', undefined],
+  [
+    `a year for ${n(year.subscribers)} subscribers (course, 52 broadcasts, provider events): D1 MB`,
+    n(year.d1Bytes === undefined ? undefined : year.d1Bytes / 1e6, 1),
+    '',
+    undefined,
+  ],
+  [
+    'D1 bytes per subscriber-year',
+    n(year.bytesPerSubscriberYear),
+    '<= 5120',
+    (year.bytesPerSubscriberYear ?? Infinity) <= 5120,
+  ],
+  [
+    'year: course / broadcast emails/s',
+    `${n(year.courseEmailsPerSecond)} / ${n(year.broadcastEmailsPerSecond)}`,
+    '',
+    undefined,
+  ],
+  [
+    'year: provider webhook events/s, answers not 2xx',
+    `${n(year.webhookEventsPerSecond)}, ${n(year.eventsNot2xx)}`,
+    '0 not 2xx',
+    year.eventsNot2xx === 0,
+  ],
   [
     'Lighthouse performance / a11y / best practices / SEO',
     ['performance', 'accessibility', 'best-practices', 'seo'].map((k) => n(lh[k])).join(' / '),

@@ -237,3 +237,43 @@ describe('reset', () => {
     expect(server.accepted().map((e) => e.id)).toEqual([data?.id])
   })
 })
+
+describe('the sent log', () => {
+  it("remembers each accepted email's id, recipients and tags as Resend's webhooks echo them, in order", async () => {
+    const one = await resend.emails.send(email(1))
+    const batch = await resend.batch.send([email(2, 'b@example.com'), email(3, ['c@example.com', 'd@example.com'])])
+    // Refused and replayed requests add nothing: the log holds what was accepted, once.
+    await resend.emails.send({ ...email(4), to: [] })
+    await resend.emails.send(email(1), { idempotencyKey: 'k' })
+    await resend.emails.send(email(1), { idempotencyKey: 'k' })
+    const ids = [one.data?.id, ...(batch.data?.data.map((d) => d.id) ?? [])]
+    const log = server.sentLog()
+    expect(log.map((r) => r.id)).toEqual([...ids, server.accepted()[3]?.id])
+    expect(log[0]).toEqual({
+      id: ids[0],
+      receivedAt: expect.any(Number),
+      from: 'Essays <essays@example.com>',
+      to: ['reader@example.com'],
+      subject: 'Essay 1',
+      tags: { kind: 'essay' },
+    })
+    expect(log[2]?.to).toEqual(['c@example.com', 'd@example.com'])
+    expect(server.sentLog(3).map((r) => r.subject)).toEqual(['Essay 1'])
+    expect(server.stats().accepted).toBe(4)
+  })
+
+  it('keeps counting without the whole emails when told not to keep them', async () => {
+    const lean = await startResendServer({ keepEmails: false })
+    try {
+      const client = new Resend('re_test_123', { baseUrl: lean.url })
+      await client.batch.send([email(1), email(2)])
+      expect(lean.accepted()).toEqual([])
+      expect(lean.stats()).toMatchObject({ accepted: 2, acceptedByType: { untagged: 2 } })
+      expect(lean.sentLog().map((r) => r.subject)).toEqual(['Essay 1', 'Essay 2'])
+      lean.reset()
+      expect(lean.sentLog()).toEqual([])
+    } finally {
+      await lean.close()
+    }
+  })
+})

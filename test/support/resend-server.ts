@@ -49,6 +49,31 @@ export type Stats = {
   acceptedByType: Record<string, number>
 }
 
+/**
+ * One accepted email as the sent log remembers it: what Resend's webhooks tell about an email
+ * (its id, sender, recipients, subject and tags, the tags as `{name: value}` the way the webhooks
+ * echo them), without its body.
+ */
+export type SentRecord = {
+  id: string
+  receivedAt: number
+  from: string
+  to: string[]
+  subject: string
+  tags: Record<string, string>
+}
+
+/** Options of the server. */
+export type ResendServerOptions = {
+  port?: number
+  host?: string
+  /**
+   * Keep every accepted email whole, for `accepted()` (the default). A run of hundreds of thousands
+   * of emails turns it off: `accepted()` is then empty, and `sentLog()` and `stats()` still count.
+   */
+  keepEmails?: boolean
+}
+
 /** A running stand-in for Resend's sending API. */
 export type ResendServer = {
   url: string
@@ -57,6 +82,11 @@ export type ResendServer = {
   accepted(): AcceptedEmail[]
   /** Counters only: cheap to poll while thousands of emails arrive. */
   stats(): Stats
+  /**
+   * Every accepted email from the `from`-th on (0: all), in the order accepted, without bodies.
+   * Kept compactly (each address, sender, subject and tag set stored once), so a year of mail fits.
+   */
+  sentLog(from?: number): SentRecord[]
   reset(): void
   setFaults(f: Faults): void
 }
@@ -145,10 +175,65 @@ const parseJson = (body: Buffer): { json: unknown } | undefined => {
   }
 }
 
+/** Each distinct value once, and a number for it: a log of many emails to few senders stays small. */
+class Interned<T> {
+  values: T[] = []
+  private index = new Map<string, number>()
+  of(key: string, value: () => T): number {
+    let i = this.index.get(key)
+    if (i === undefined) {
+      i = this.values.push(value()) - 1
+      this.index.set(key, i)
+    }
+    return i
+  }
+}
+
+/** The sent log: one id, time, recipient list and envelope (sender, subject, tags) number per email. */
+class SentLog {
+  private ids: string[] = []
+  private at: number[] = []
+  private to: number[] = []
+  private envelope: number[] = []
+  private recipients = new Interned<string[]>()
+  private envelopes = new Interned<Omit<SentRecord, 'id' | 'receivedAt' | 'to'>>()
+
+  add(id: string, receivedAt: number, e: SentEmail) {
+    const tags = Object.fromEntries((e.tags ?? []).map((t) => [t.name, t.value]))
+    this.ids.push(id)
+    this.at.push(receivedAt)
+    this.to.push(this.recipients.of(e.to.join('\n'), () => [...e.to]))
+    this.envelope.push(
+      this.envelopes.of(JSON.stringify([e.from, e.subject, tags]), () => ({ from: e.from, subject: e.subject, tags })),
+    )
+  }
+
+  read(from: number): SentRecord[] {
+    const out: SentRecord[] = []
+    for (let i = Math.max(0, from); i < this.ids.length; i++) {
+      const envelope = this.envelopes.values[this.envelope[i] as number] as Omit<SentRecord, 'id' | 'receivedAt' | 'to'>
+      out.push({
+        id: this.ids[i] as string,
+        receivedAt: this.at[i] as number,
+        from: envelope.from,
+        to: [...(this.recipients.values[this.to[i] as number] as string[])],
+        subject: envelope.subject,
+        tags: { ...envelope.tags },
+      })
+    }
+    return out
+  }
+
+  get length() {
+    return this.ids.length
+  }
+}
+
 /** Starts the server on host (default 127.0.0.1) and port (default 0, an ephemeral one). */
-export async function startResendServer(options: { port?: number; host?: string } = {}): Promise<ResendServer> {
-  const { port = 0, host = '127.0.0.1' } = options
+export async function startResendServer(options: ResendServerOptions = {}): Promise<ResendServer> {
+  const { port = 0, host = '127.0.0.1', keepEmails = true } = options
   let emails: AcceptedEmail[] = []
+  let log = new SentLog()
   // A key keeps the fingerprint of the request it first succeeded with, and that response, to replay.
   let keys = new Map<string, { fingerprint: string; reply: Reply }>()
   let faults: Faults = {}
@@ -162,6 +247,7 @@ export async function startResendServer(options: { port?: number; host?: string 
   }
   const reset = () => {
     emails = []
+    log = new SentLog()
     keys = new Map()
     stats = { requests: 0, accepted: 0, byStatus: {}, dropped: 0, acceptedByType: {} }
     window = { second: 0, count: 0 }
@@ -171,7 +257,9 @@ export async function startResendServer(options: { port?: number; host?: string 
   const accept = (list: SentEmail[], batch: boolean, key: string | undefined) =>
     list.map((email) => {
       const id = randomUUID()
-      emails.push({ id, receivedAt: Date.now(), ...(key ? { idempotencyKey: key } : {}), batch, email })
+      const receivedAt = Date.now()
+      if (keepEmails) emails.push({ id, receivedAt, ...(key ? { idempotencyKey: key } : {}), batch, email })
+      log.add(id, receivedAt, email)
       const type = email.tags?.find((t) => t.name === 'type')?.value ?? 'untagged'
       stats.acceptedByType[type] = (stats.acceptedByType[type] ?? 0) + 1
       return { id }
@@ -240,7 +328,7 @@ export async function startResendServer(options: { port?: number; host?: string 
 
   function control(route: string, body: Buffer): Reply {
     if (route === 'GET /__control/emails') return { status: 200, body: { emails } }
-    if (route === 'GET /__control/stats') return { status: 200, body: { ...stats, accepted: emails.length } }
+    if (route === 'GET /__control/stats') return { status: 200, body: { ...stats, accepted: log.length } }
     if (route === 'POST /__control/reset') {
       reset()
       return { status: 200, body: { ok: true } }
@@ -289,7 +377,8 @@ export async function startResendServer(options: { port?: number; host?: string 
         server.closeAllConnections()
       }),
     accepted: () => structuredClone(emails),
-    stats: () => ({ ...structuredClone(stats), accepted: emails.length }),
+    stats: () => ({ ...structuredClone(stats), accepted: log.length }),
+    sentLog: (from = 0) => log.read(from),
     reset,
     setFaults,
   }
