@@ -72,6 +72,7 @@ const WEBHOOK_SECRET = `whsec_${Buffer.from('the year bench webhook secret, not 
 const COURSE = 'cure-back-pain-program'
 const TIMEZONE = 'America/New_York'
 const DAY = 86_400_000
+const HOUR = 3_600_000
 /** Provider events in flight at once. */
 const IN_FLIGHT = 32
 /** The queue is taken as drained when no email was accepted for this long (its batch timeout is 1 s). */
@@ -127,22 +128,49 @@ Until next week.
   return dir
 }
 
-/** Every reader: active in the course with lesson 1 due at `at`, and a newsletter member since then. */
+/** A browser's user agent as signups record it (consent evidence), about the usual length. */
+const USER_AGENT =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+
+/**
+ * Every reader: active in the course with lesson 1 due at `at`, and a newsletter member since then,
+ * with the consent evidence of a real signup (the site's own wording for both topics, an IP address,
+ * a user agent, where they came from) and the three history lines a signup and its confirmation
+ * write, so that the subscriber's own bytes are counted as they would be.
+ */
 async function seed(db: D1Database, n: number, at: number, ids: Map<string, string>) {
+  const site = JSON.parse(await readFile(join(root, 'content/site.json'), 'utf8'))
+  const consent = site.courses[COURSE].consent as string
+  const newsletterConsent = site.newsletter.consent as string
   const insert = db.prepare(
-    `INSERT INTO subscribers (id, email, email_normalized, course, status, timezone, next_send_at,
-       consent_at, consent_text, created_at, confirmed_at, updated_at,
-       newsletter, newsletter_consent_at, newsletter_consent_text, newsletter_joined_at)
-     VALUES (?1, ?2, ?2, '${COURSE}', 'active', '${TIMEZONE}', ?3, ?3, 'bench', ?3, ?3, ?3, 'active', ?3, 'bench', ?3)`,
+    `INSERT INTO subscribers (id, email, email_normalized, first_name, course, status, timezone, next_send_at,
+       source, landing_path, utm_source, utm_medium, utm_campaign,
+       consent_at, consent_ip, consent_user_agent, consent_text, created_at, confirmation_sent_at, confirmed_at, updated_at,
+       newsletter, newsletter_consent_at, newsletter_consent_ip, newsletter_consent_user_agent, newsletter_consent_text,
+       newsletter_joined_at)
+     VALUES (?1, ?2, ?2, 'Sam', '${COURSE}', 'active', '${TIMEZONE}', ?3,
+       'program-page', '/cure-back-pain-program', 'newsletter', 'email', 'spring',
+       ?3, ?4, ?5, ?6, ?3, ?3, ?3, ?3, 'active', ?3, ?4, ?5, ?7, ?3)`,
   )
-  for (let i = 0; i < n; i += 1000) {
-    const rows = Array.from({ length: Math.min(1000, n - i) }, (_, k) => {
+  const history = db.prepare(
+    `INSERT INTO subscriber_events (subscriber_id, type, at, data) VALUES
+       (?1, 'signed_up', ?2, json_object('again', json('false'), 'source', 'program-page', 'consent_text', ?3,
+                                         'round', 1, 'newsletter_consent_text', ?4)),
+       (?1, 'confirmation_sent', ?2, json_object('message_id', ?5)),
+       (?1, 'confirmed', ?2, '{}')`,
+  )
+  for (let i = 0; i < n; i += 500) {
+    const rows = Array.from({ length: Math.min(500, n - i) }, (_, k) => {
       const id = crypto.randomUUID()
       const email = `y${i + k}@bench.example`
       ids.set(email, id)
-      return insert.bind(id, email, at)
+      const ip = `203.0.${((i + k) >> 8) & 255}.${(i + k) & 255}`
+      return [
+        insert.bind(id, email, at, ip, USER_AGENT, consent, newsletterConsent),
+        history.bind(id, at, consent, newsletterConsent, crypto.randomUUID()),
+      ]
     })
-    await db.batch(rows)
+    await db.batch(rows.flat())
   }
 }
 
@@ -360,13 +388,31 @@ interface YearEnd {
 }
 
 /**
- * The year is over. A later change fires the retention and rollup cron tick here (`tick` at a
- * simulated time past the retention period) and times it, before D1 is measured; its figures
- * (seconds, rows rolled up…) are printed and recorded with the year's.
+ * The year is over: the daily 04:00 UTC cron tick four days after the last broadcast, which
+ * compacts what the finished sends no longer need (recipient rows, deliveries, batch compositions)
+ * and removes raw history past the retention period (none yet: a year is under its 13 months).
+ * Timed, with the rows it removed.
  */
-async function afterYear(_port: number, _year: YearEnd): Promise<Record<string, number>> {
-  // Nothing yet: the retention and rollup are being built.
-  return {}
+async function afterYear(_port: number, year: YearEnd): Promise<Record<string, number>> {
+  // The sends happened in real time (their rows carry today's clock), the year's events in simulated
+  // time ending about now: four days after the later of the two.
+  const at = Math.floor((Math.max(year.yearEnd, Date.now()) + 4 * DAY) / DAY) * DAY + 4 * HOUR
+  const count = async (table: string) =>
+    (await year.db.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())?.n ?? 0
+  const tables = ['broadcast_recipients', 'deliveries', 'lesson_batches']
+  const before = await Promise.all(tables.map(count))
+  const started = performance.now()
+  await year.tick(at)
+  const tickSeconds = seconds(started)
+  const after = await Promise.all(tables.map(count))
+  const figures: Record<string, number> = { retentionTickSeconds: tickSeconds }
+  tables.forEach((t, i) => {
+    figures[`${t}Compacted`] = (before[i] ?? 0) - (after[i] ?? 0)
+  })
+  console.log(
+    `year: the 04:00 UTC retention tick took ${tickSeconds.toFixed(1)} s and compacted ${tables.map((t) => `${figures[`${t}Compacted`]} ${t}`).join(', ')}`,
+  )
+  return figures
 }
 
 /** Each table and index of the D1 database in `dir`, from a copy of its file and WAL. */
@@ -542,6 +588,10 @@ try {
     console.log(
       `year: broadcast ${k + 1}/${BROADCASTS}: ${fmt(recipients)} recipients, ${fmt(emails.length)} emails in ${took.toFixed(1)} s, their events in ${seconds(started).toFixed(1)} s`,
     )
+    // A week in the life of the list: the daily 04:00 UTC tick compacts a broadcast three days after
+    // it finished, before the next one is sent, so the pages it frees are used again. (The sends run
+    // in real time: the tick is four days after now.)
+    if (k < BROADCASTS - 1) await tick(Math.floor((Date.now() + 4 * DAY) / DAY) * DAY + 4 * HOUR)
   }
   phases['broadcasts (emails and their events)'] = seconds(broadcastsStarted)
   const hook = performance.now()
