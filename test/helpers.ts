@@ -233,6 +233,20 @@ export async function cronAt(scheduledTime: number) {
 /** The admin token the tests use (32 characters or more, as the admin requires). */
 export const ADMIN_TOKEN = 'admin-token-for-tests-only-not-a-secret-0123'
 
+/** A call to the admin API with the test token and a JSON body, as a marketer's tool makes it. */
+export const adminApi =
+  (bindings: Env) =>
+  (path: string, method = 'GET', body?: unknown) =>
+    get(
+      path,
+      {
+        method,
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      },
+      bindings,
+    )
+
 /** Signs in to the dashboard from a client IP of its own; returns the session cookie to send back. */
 export async function adminSession(bindings: Env, token = ADMIN_TOKEN): Promise<string> {
   const res = await get(

@@ -14,7 +14,7 @@ import { dispatchBroadcasts } from '../src/newsletter/dispatch'
 import { lifecycleOf } from '../src/subscribers/lifecycle'
 import { applySunset } from '../src/subscribers/sunset'
 import { newsletterOf } from '../src/ui/types'
-import { ADMIN_TOKEN, adminSession, get, lessonsDrained, linkIn, mailsTo, publish, signup } from './helpers'
+import { ADMIN_TOKEN, adminApi, adminSession, get, lessonsDrained, linkIn, mailsTo, publish, signup } from './helpers'
 import { deliver, providerEvent, WEBHOOK_SECRET } from './support/resend-webhook'
 
 /** Tables that grow with subscribers or emails: a hot statement never reads one whole. */
@@ -55,16 +55,7 @@ async function consume(queue: string, body: unknown) {
   await worker.queue(batch, bindings)
 }
 
-const api = (path: string, method = 'GET', body?: unknown) =>
-  get(
-    path,
-    {
-      method,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    },
-    bindings,
-  )
+const api = adminApi(bindings)
 
 /** How many parameters a statement takes: its highest ?N, or its count of bare ?. */
 function parameters(sql: string): number {

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { applyRetention, COMPACT_AFTER_MS } from '../src/admin/retention'
 import {
   ADMIN_TOKEN,
+  adminApi,
   adminSession,
   cronAt,
   get,
@@ -25,16 +26,7 @@ const DAY = 86_400_000
 const LETTER = '/letters/welcome'
 const COURSE = 'cure-back-pain-program'
 
-const api = (path: string, method = 'GET', body?: unknown) =>
-  get(
-    path,
-    {
-      method,
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    },
-    admin,
-  )
+const api = adminApi(admin)
 
 const settings = async () => inject('siteBuild').settings
 

@@ -80,6 +80,7 @@ export async function recordEmailEvent(
      WHERE s.id = coalesce((SELECT id FROM subscribers WHERE id = ?1 AND email_normalized = ?2),
                            (SELECT id FROM subscribers WHERE email_normalized = ?2 ORDER BY updated_at DESC LIMIT 1))
        AND m.key = ?3`
+  const stop = stopsMail(e)
   const statements = [
     // Index 0: whether the address is anybody's we hold (an event about nobody is ignored).
     db.prepare(`SELECT s.num FROM subscribers s WHERE s.email_normalized = ?1 LIMIT 1`).bind(address),
@@ -103,9 +104,8 @@ export async function recordEmailEvent(
           `INSERT INTO trouble (subscriber, email, type, hard, at, received_at) SELECT s.num, m.num, ?4, ?5, ?6, ?7 ${whose}
            ON CONFLICT DO NOTHING`,
         )
-        .bind(tagged, address, key, e.type.slice(6), stopsMail(e) === 'bounced' ? 1 : 0, at, now),
+        .bind(tagged, address, key, e.type.slice(6), stop === 'bounced' ? 1 : 0, at, now),
     )
-  const stop = stopsMail(e)
   if (stop) statements.push(...stopAddress(deps, address, hash, stop, now))
   const results = await db.batch<Record<string, unknown>>(statements)
   const outbox = results.flatMap((r) =>
